@@ -1,0 +1,334 @@
+//! Passwords: Argon2id hashes (OWASP parameters), a policy, and the password sign-in flows.
+//! Hashing runs on the blocking pool: it is deliberately slow.
+
+use std::sync::OnceLock;
+
+use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use latchkey_store::login_key;
+use serde::Serialize;
+
+use crate::audit::Event;
+use crate::codes::Channel;
+use crate::users::{NewUser, user_not_found};
+use crate::{
+    Caller, Code, Core, Error, LoginOptions, Masked, Project, Result, SignUpUser, SignedIn,
+};
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordPolicy {
+    pub min_length: usize,
+    pub lowercase: bool,
+    pub uppercase: bool,
+    pub number: bool,
+    pub non_alphanumeric: bool,
+}
+
+impl Default for PasswordPolicy {
+    /// Length over composition rules, as NIST SP 800-63B advises.
+    fn default() -> Self {
+        PasswordPolicy {
+            min_length: 8,
+            lowercase: false,
+            uppercase: false,
+            number: false,
+            non_alphanumeric: false,
+        }
+    }
+}
+
+/// Longer inputs only cost hashing time; nobody types more.
+const MAX_PASSWORD: usize = 256;
+
+impl PasswordPolicy {
+    pub fn check(&self, field: &str, password: &str) -> Result<()> {
+        let weak = |why: String| Err(Error::new(Code::WeakPassword, format!("'{field}' {why}")));
+        if password.chars().count() < self.min_length {
+            return weak(format!("must have at least {} characters", self.min_length));
+        }
+        if password.len() > MAX_PASSWORD {
+            return weak(format!("must have at most {MAX_PASSWORD} bytes"));
+        }
+        let rules: [(bool, fn(char) -> bool, &str); 4] = [
+            (self.lowercase, |c| c.is_lowercase(), "a lowercase letter"),
+            (self.uppercase, |c| c.is_uppercase(), "an uppercase letter"),
+            (self.number, |c| c.is_ascii_digit(), "a digit"),
+            (self.non_alphanumeric, |c| !c.is_alphanumeric(), "a symbol"),
+        ];
+        for (required, test, what) in rules {
+            if required && !password.chars().any(test) {
+                return weak(format!("must contain {what}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn hash_password(password: &str) -> Result<String> {
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || {
+        let salt = latchkey_jose::random_bytes::<16>();
+        Argon2::default()
+            .hash_password_with_salt(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+    })
+    .await
+    .map_err(Error::internal)?
+    .map_err(Error::internal)
+}
+
+/// A hash of a random password, checked for unknown users so they cost the same time as known ones.
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let salt = latchkey_jose::random_bytes::<16>();
+        let password = latchkey_jose::b64url(&latchkey_jose::random_bytes::<16>());
+        Argon2::default()
+            .hash_password_with_salt(password.as_bytes(), &salt)
+            .expect("argon2")
+            .to_string()
+    })
+}
+
+async fn verify_password(password: &str, hash: Option<String>) -> bool {
+    let known = hash.is_some();
+    let password = password.to_string();
+    let matches = tokio::task::spawn_blocking(move || {
+        let hash = hash.as_deref().unwrap_or_else(|| dummy_hash());
+        Argon2::default()
+            .verify_password(password.as_bytes(), hash)
+            .is_ok()
+    })
+    .await
+    .unwrap_or(false);
+    known && matches
+}
+
+impl Core {
+    pub async fn sign_up_password(
+        &self,
+        project: &Project,
+        caller: &Caller,
+        login_id: &str,
+        password: &str,
+        user: SignUpUser,
+    ) -> Result<SignedIn> {
+        if login_id.trim().is_empty() {
+            return Err(Error::missing("loginId"));
+        }
+        self.check_rate(project, caller, Some(&login_key(login_id)))
+            .await?;
+        self.inner.policy.password.check("password", password)?;
+        if self
+            .inner
+            .store
+            .user_by_login_id(&project.id, login_id)
+            .await?
+            .is_some()
+        {
+            return Err(Error::new(
+                Code::UserExists,
+                "A user with this login id already exists",
+            ));
+        }
+        let new = NewUser {
+            login_id: login_id.to_string(),
+            email: user.email,
+            verified_email: Some(false),
+            phone: user.phone,
+            name: user.name,
+            given_name: user.given_name,
+            middle_name: user.middle_name,
+            family_name: user.family_name,
+            status: Some("enabled".into()),
+            password_hash: Some(hash_password(password).await?),
+            ..NewUser::default()
+        };
+        let created = self.create_user(project, new, caller).await?;
+        self.start_session(
+            project,
+            created,
+            "pwd",
+            &LoginOptions::default(),
+            true,
+            caller,
+        )
+        .await
+    }
+
+    /// Checks a login id and password; the same error for an unknown user and a wrong password.
+    async fn check_password(
+        &self,
+        project: &Project,
+        caller: &Caller,
+        login_id: &str,
+        password: &str,
+    ) -> Result<latchkey_store::UserRow> {
+        if login_id.trim().is_empty() {
+            return Err(Error::missing("loginId"));
+        }
+        self.check_rate(project, caller, Some(&login_key(login_id)))
+            .await?;
+        let user = self
+            .inner
+            .store
+            .user_by_login_id(&project.id, login_id)
+            .await?;
+        let hash = user.as_ref().and_then(|u| u.password_hash.clone());
+        if !verify_password(password, hash).await {
+            let mut event = Event::new("LoginFailed", caller)
+                .failed()
+                .data(serde_json::json!({"method": "pwd"}));
+            if let Some(user) = &user {
+                event = event.user(&user.id);
+            }
+            self.audit(project, event).await;
+            return Err(Error::new(
+                Code::BadCredentials,
+                "Wrong login id or password",
+            ));
+        }
+        user.ok_or_else(user_not_found)
+    }
+
+    pub async fn sign_in_password(
+        &self,
+        project: &Project,
+        caller: &Caller,
+        login_id: &str,
+        password: &str,
+    ) -> Result<SignedIn> {
+        let user = self
+            .check_password(project, caller, login_id, password)
+            .await?;
+        self.start_session(
+            project,
+            user,
+            "pwd",
+            &LoginOptions::default(),
+            false,
+            caller,
+        )
+        .await
+    }
+
+    pub async fn replace_password(
+        &self,
+        project: &Project,
+        caller: &Caller,
+        login_id: &str,
+        old: &str,
+        new: &str,
+    ) -> Result<SignedIn> {
+        self.inner.policy.password.check("newPassword", new)?;
+        let mut user = self.check_password(project, caller, login_id, old).await?;
+        user.password_hash = Some(hash_password(new).await?);
+        user.updated_at = self.now();
+        self.inner.store.update_user(&user).await?;
+        self.audit(
+            project,
+            Event::new("PasswordReplaced", caller).user(&user.id),
+        )
+        .await;
+        self.start_session(
+            project,
+            user,
+            "pwd",
+            &LoginOptions::default(),
+            false,
+            caller,
+        )
+        .await
+    }
+
+    /// Sets a new password for the signed-in user the refresh token belongs to.
+    pub async fn update_password(
+        &self,
+        project: &Project,
+        caller: &Caller,
+        refresh: &str,
+        login_id: &str,
+        new: &str,
+    ) -> Result<()> {
+        let live = self.live_session(project, refresh).await?;
+        self.inner.policy.password.check("newPassword", new)?;
+        let mut user = self.user_by_id(project, &live.session.user_id).await?;
+        if !user
+            .login_ids
+            .iter()
+            .any(|l| login_key(l) == login_key(login_id))
+        {
+            return Err(Error::invalid(
+                "loginId",
+                "does not belong to the signed-in user",
+            ));
+        }
+        user.password_hash = Some(hash_password(new).await?);
+        user.updated_at = self.now();
+        self.inner.store.update_user(&user).await?;
+        self.audit(
+            project,
+            Event::new("PasswordUpdated", caller).user(&user.id),
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Mails a sign-in link to `redirect_url`; once signed in, the app lets the user set a new password.
+    pub async fn send_password_reset(
+        &self,
+        project: &Project,
+        caller: &Caller,
+        login_id: &str,
+        redirect_url: Option<&str>,
+    ) -> Result<Masked> {
+        self.start_magic_link(
+            project,
+            caller,
+            Channel::Email,
+            login_id,
+            redirect_url,
+            crate::StartMode::SignIn,
+            LoginOptions::default(),
+            None,
+        )
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn hashes_verify_only_the_right_password_and_the_dummy_never_matches() {
+        let hash = hash_password("correct horse").await.unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse", Some(hash.clone())).await);
+        assert!(!verify_password("wrong horse", Some(hash)).await);
+        assert!(!verify_password("anything", None).await);
+    }
+
+    #[test]
+    fn policy_names_what_is_missing() {
+        let policy = PasswordPolicy {
+            number: true,
+            ..PasswordPolicy::default()
+        };
+        assert!(
+            policy
+                .check("password", "short")
+                .unwrap_err()
+                .message
+                .contains("at least 8")
+        );
+        assert!(
+            policy
+                .check("password", "longenough")
+                .unwrap_err()
+                .message
+                .contains("digit")
+        );
+        assert!(policy.check("password", "longenough1").is_ok());
+    }
+}
