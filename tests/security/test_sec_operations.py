@@ -89,10 +89,14 @@ def test_keys_rotate(make_server):
 
     srv.cli("keys", "rotate")
 
+    # Published within a second (each server caches keys for 1 s), signing three seconds after rotation.
+    time.sleep(1.1)
     keys = jwks(srv)
     kids = [k["kid"] for k in keys]
     assert len(keys) == 2 and len(set(kids)) == 2 and old_kid in kids, kids
     new_kid = next(k for k in kids if k != old_kid)
+    assert jwt_header(otp_login(srv)["session"])["kid"] == old_kid, "a new key must not sign before every server publishes it"
+    time.sleep(2.1)
     after = otp_login(srv)
     assert jwt_header(after["session"])["kid"] == new_kid
     assert jwt_header(after["refresh"])["kid"] == new_kid

@@ -28,13 +28,8 @@ pub struct CreatedAccessKey {
 }
 
 fn tenants_json(tenants: &[UserTenantRow]) -> String {
-    json!(
-        tenants
-            .iter()
-            .map(|t| json!({"tenantId": t.tenant_id, "roleNames": t.roles}))
-            .collect::<Vec<_>>()
-    )
-    .to_string()
+    json!(tenants.iter().map(|t| json!({"tenantId": t.tenant_id, "roleNames": t.roles})).collect::<Vec<_>>())
+        .to_string()
 }
 
 impl Core {
@@ -68,11 +63,7 @@ impl Core {
             created_at: self.now(),
         };
         self.inner.store.insert_access_key(&key).await?;
-        self.audit(
-            project,
-            Event::new("AccessKeyCreated", caller).data(json!({"keyId": id})),
-        )
-        .await;
+        self.audit(project, Event::new("AccessKeyCreated", caller).data(json!({"keyId": id}))).await;
         Ok(CreatedAccessKey { key, cleartext })
     }
 
@@ -84,34 +75,18 @@ impl Core {
         nsec: Map<String, Value>,
         caller: &Caller,
     ) -> Result<(String, AccessKeyRow)> {
-        let refused = || {
-            Error::new(
-                Code::BadAccessKey,
-                "Access key invalid, expired or inactive",
-            )
-        };
+        let refused = || Error::new(Code::BadAccessKey, "Access key invalid, expired or inactive");
         if cleartext.is_empty() {
             return Err(refused());
         }
-        let key = self
-            .inner
-            .store
-            .access_key_by_hash(&project.id, &key_hash(cleartext))
-            .await?
-            .ok_or_else(refused)?;
+        let key = self.inner.store.access_key_by_hash(&project.id, &key_hash(cleartext)).await?.ok_or_else(refused)?;
         let now = self.now();
         if key.status != "active" || (key.expires_at > 0 && key.expires_at <= now) {
             return Err(refused());
         }
         let permitted: Vec<String> = serde_json::from_str(&key.permitted_ips).unwrap_or_default();
         if !permitted.is_empty() && !caller.ip.as_ref().is_some_and(|ip| permitted.contains(ip)) {
-            self.audit(
-                project,
-                Event::new("AccessKeyExchangeFailed", caller)
-                    .actor(&key.id)
-                    .failed(),
-            )
-            .await;
+            self.audit(project, Event::new("AccessKeyExchangeFailed", caller).actor(&key.id).failed()).await;
             return Err(refused());
         }
         let roles: Value = serde_json::from_str(&key.roles).unwrap_or(json!([]));
@@ -133,16 +108,9 @@ impl Core {
                     .collect(),
             ),
         );
-        let key_claims: Map<String, Value> =
-            serde_json::from_str(&key.custom_claims).unwrap_or_default();
-        let jwt = self
-            .access_key_jwt(project, &key.id, authorization, key_claims, nsec)
-            .await?;
-        self.audit(
-            project,
-            Event::new("AccessKeyExchanged", caller).actor(&key.id),
-        )
-        .await;
+        let key_claims: Map<String, Value> = serde_json::from_str(&key.custom_claims).unwrap_or_default();
+        let jwt = self.access_key_jwt(project, &key.id, authorization, key_claims, nsec).await?;
+        self.audit(project, Event::new("AccessKeyExchanged", caller).actor(&key.id)).await;
         Ok((jwt, key))
     }
 }

@@ -17,14 +17,7 @@ pub(crate) struct Event {
 
 impl Event {
     pub fn new(action: &'static str, caller: &Caller) -> Self {
-        Event {
-            action,
-            caller: caller.clone(),
-            user_id: None,
-            actor_id: None,
-            success: true,
-            data: json!({}),
-        }
+        Event { action, caller: caller.clone(), user_id: None, actor_id: None, success: true, data: json!({}) }
     }
 
     pub fn user(mut self, user_id: &str) -> Self {
@@ -69,16 +62,8 @@ impl Core {
     }
 
     /// A user's sign-ins, newest first: `(time, ip)`.
-    pub async fn login_history(
-        &self,
-        project: &Project,
-        user_id: &str,
-    ) -> crate::Result<Vec<(i64, Option<String>)>> {
-        let rows = self
-            .inner
-            .store
-            .user_audit(&project.id, user_id, "LoginSucceed", 100)
-            .await?;
+    pub async fn login_history(&self, project: &Project, user_id: &str) -> crate::Result<Vec<(i64, Option<String>)>> {
+        let rows = self.inner.store.user_audit(&project.id, user_id, "LoginSucceed", 100).await?;
         Ok(rows.into_iter().map(|r| (r.occurred_at, r.ip)).collect())
     }
 }

@@ -8,10 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::secrets::{constant_time_eq, random_digits, random_id, row_id};
 use crate::users::{NewUser, user_not_found};
-use crate::{
-    Caller, Code, Core, Error, LoginOptions, Project, Result, SignedIn, validate_email,
-    validate_phone,
-};
+use crate::{Caller, Code, Core, Error, LoginOptions, Project, Result, SignedIn, validate_email, validate_phone};
 
 /// How a code or link reaches the user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,15 +92,9 @@ pub struct TestCode {
 #[serde(tag = "action", rename_all = "camelCase")]
 enum Action {
     SignIn,
-    SignUp {
-        user: SignUpUser,
-    },
+    SignUp { user: SignUpUser },
     SignUpOrIn,
-    UpdateAddress {
-        user_id: String,
-        address: String,
-        add_to_login_ids: bool,
-    },
+    UpdateAddress { user_id: String, address: String, add_to_login_ids: bool },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -129,54 +120,24 @@ fn mask(channel: Channel, address: &str) -> Masked {
     } else {
         let chars: Vec<char> = address.chars().collect();
         let keep = if chars.len() > 6 { 2 } else { 0 };
-        chars
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                if i < keep || i + keep >= chars.len() {
-                    *c
-                } else {
-                    '*'
-                }
-            })
-            .collect()
+        chars.iter().enumerate().map(|(i, c)| if i < keep || i + keep >= chars.len() { *c } else { '*' }).collect()
     };
-    Masked {
-        channel,
-        address: masked,
-    }
+    Masked { channel, address: masked }
 }
 
 fn address_of(user: &UserRow, channel: Channel) -> Result<String> {
-    let address = if channel.is_email() {
-        &user.email
-    } else {
-        &user.phone
-    };
+    let address = if channel.is_email() { &user.email } else { &user.phone };
     address.clone().ok_or_else(|| {
-        Error::invalid(
-            "loginId",
-            &format!(
-                "has no {} to send to",
-                if channel.is_email() { "email" } else { "phone" }
-            ),
-        )
+        Error::invalid("loginId", &format!("has no {} to send to", if channel.is_email() { "email" } else { "phone" }))
     })
 }
 
 fn validate_address(channel: Channel, field: &str, address: &str) -> Result<()> {
-    if channel.is_email() {
-        validate_email(field, address)
-    } else {
-        validate_phone(field, address)
-    }
+    if channel.is_email() { validate_email(field, address) } else { validate_phone(field, address) }
 }
 
 fn with_query(uri: &str, token: &str) -> String {
-    format!(
-        "{uri}{}t={token}",
-        if uri.contains('?') { '&' } else { '?' }
-    )
+    format!("{uri}{}t={token}", if uri.contains('?') { '&' } else { '?' })
 }
 
 fn require_uri(uri: Option<&str>) -> Result<&str> {
@@ -188,6 +149,11 @@ fn require_uri(uri: Option<&str>) -> Result<&str> {
 }
 
 impl Core {
+    /// Where links point when the caller names no URI (the SDK's address-update calls send none).
+    pub fn default_link_uri(&self) -> String {
+        format!("{}/magiclink/verify", self.inner.policy.issuer_base.trim_end_matches('/'))
+    }
+
     /// Decides who the code is for and where it goes, refusing impossible starts up front.
     async fn plan(
         &self,
@@ -200,54 +166,31 @@ impl Core {
         if login_id.is_empty() {
             return Err(Error::missing("loginId"));
         }
-        let existing = self
-            .inner
-            .store
-            .user_by_login_id(&project.id, login_id)
-            .await?;
+        let existing = self.inner.store.user_by_login_id(&project.id, login_id).await?;
         if let Some(user) = &existing {
             if user.status == "disabled" {
                 return Err(Error::new(Code::UserDisabled, "User is disabled"));
             }
         }
         match (mode, existing) {
-            (StartMode::SignUp(_), Some(_)) => Err(Error::new(
-                Code::UserExists,
-                "A user with this login id already exists",
-            )),
+            (StartMode::SignUp(_), Some(_)) => {
+                Err(Error::new(Code::UserExists, "A user with this login id already exists"))
+            }
             (StartMode::SignIn, None) => Err(user_not_found()),
             (StartMode::SignIn | StartMode::SignUpOrIn, Some(user)) => {
                 Ok((Action::SignIn, address_of(&user, channel)?))
             }
             (StartMode::SignUp(user), None) => self.plan_sign_up(channel, login_id, user),
-            (StartMode::SignUpOrIn, None) => {
-                self.plan_sign_up(channel, login_id, SignUpUser::default())
-            }
+            (StartMode::SignUpOrIn, None) => self.plan_sign_up(channel, login_id, SignUpUser::default()),
         }
     }
 
-    fn plan_sign_up(
-        &self,
-        channel: Channel,
-        login_id: &str,
-        mut user: SignUpUser,
-    ) -> Result<(Action, String)> {
-        let given = if channel.is_email() {
-            &mut user.email
-        } else {
-            &mut user.phone
-        };
-        let address = given
-            .clone()
-            .filter(|a| !a.is_empty())
-            .unwrap_or_else(|| login_id.to_string());
+    fn plan_sign_up(&self, channel: Channel, login_id: &str, mut user: SignUpUser) -> Result<(Action, String)> {
+        let given = if channel.is_email() { &mut user.email } else { &mut user.phone };
+        let address = given.clone().filter(|a| !a.is_empty()).unwrap_or_else(|| login_id.to_string());
         validate_address(
             channel,
-            if given.is_some() {
-                if channel.is_email() { "email" } else { "phone" }
-            } else {
-                "loginId"
-            },
+            if given.is_some() { if channel.is_email() { "email" } else { "phone" } } else { "loginId" },
             &address,
         )?;
         *given = Some(address.clone());
@@ -322,15 +265,10 @@ impl Core {
         if !(options.stepup || options.mfa) {
             return Ok(());
         }
-        let live = self
-            .live_session(project, refresh.unwrap_or_default())
-            .await?;
+        let live = self.live_session(project, refresh.unwrap_or_default()).await?;
         let user = self.user_by_login_id(project, login_id).await?;
         if user.id != live.session.user_id {
-            return Err(Error::new(
-                Code::BadRefreshToken,
-                "Refresh token belongs to another user",
-            ));
+            return Err(Error::new(Code::BadRefreshToken, "Refresh token belongs to another user"));
         }
         Ok(())
     }
@@ -346,42 +284,18 @@ impl Core {
         options: LoginOptions,
         refresh: Option<&str>,
     ) -> Result<Masked> {
-        self.check_rate(project, caller, Some(&login_key(login_id)))
-            .await?;
-        self.check_stepup(project, &options, login_id, refresh)
-            .await?;
+        self.check_rate(project, caller, Some(&login_key(login_id))).await?;
+        self.check_stepup(project, &options, login_id, refresh).await?;
         let (action, address) = self.plan(project, channel, login_id, mode).await?;
-        let payload = Payload {
-            action,
-            channel,
-            login_id: login_id.trim().to_string(),
-            options,
-        };
+        let payload = Payload { action, channel, login_id: login_id.trim().to_string(), options };
         let code = random_digits(6);
-        self.store_code(
-            project,
-            OTP,
-            &payload,
-            &code,
-            None,
-            self.inner.policy.code_ttl,
-        )
-        .await?;
+        self.store_code(project, OTP, &payload, &code, None, self.inner.policy.code_ttl).await?;
         let minutes = (self.inner.policy.code_ttl + 59) / 60;
         let body = format!(
             "Your {} code is {code}. It expires in {minutes} minutes. If you did not ask for it, ignore this message.",
             project.name
         );
-        self.deliver(
-            project,
-            channel,
-            &address,
-            "Your sign-in code",
-            body,
-            Some(code),
-            None,
-        )
-        .await?;
+        self.deliver(project, channel, &address, "Your sign-in code", body, Some(code), None).await?;
         Ok(mask(channel, &address))
     }
 
@@ -398,19 +312,11 @@ impl Core {
         refresh: Option<&str>,
     ) -> Result<Masked> {
         let uri = require_uri(uri)?;
-        self.check_rate(project, caller, Some(&login_key(login_id)))
-            .await?;
-        self.check_stepup(project, &options, login_id, refresh)
-            .await?;
+        self.check_rate(project, caller, Some(&login_key(login_id))).await?;
+        self.check_stepup(project, &options, login_id, refresh).await?;
         let (action, address) = self.plan(project, channel, login_id, mode).await?;
-        let payload = Payload {
-            action,
-            channel,
-            login_id: login_id.trim().to_string(),
-            options,
-        };
-        self.send_link(project, LINK, &payload, uri, &address, None)
-            .await?;
+        let payload = Payload { action, channel, login_id: login_id.trim().to_string(), options };
+        self.send_link(project, LINK, &payload, uri, &address, None).await?;
         Ok(mask(channel, &address))
     }
 
@@ -419,6 +325,7 @@ impl Core {
         &self,
         project: &Project,
         caller: &Caller,
+        channel: Channel,
         login_id: &str,
         uri: Option<&str>,
         mode: StartMode,
@@ -426,32 +333,13 @@ impl Core {
         refresh: Option<&str>,
     ) -> Result<LinkStart> {
         let uri = require_uri(uri)?;
-        self.check_rate(project, caller, Some(&login_key(login_id)))
-            .await?;
-        self.check_stepup(project, &options, login_id, refresh)
-            .await?;
-        let (action, address) = self.plan(project, Channel::Email, login_id, mode).await?;
-        let payload = Payload {
-            action,
-            channel: Channel::Email,
-            login_id: login_id.trim().to_string(),
-            options,
-        };
+        self.check_rate(project, caller, Some(&login_key(login_id))).await?;
+        self.check_stepup(project, &options, login_id, refresh).await?;
+        let (action, address) = self.plan(project, channel, login_id, mode).await?;
+        let payload = Payload { action, channel, login_id: login_id.trim().to_string(), options };
         let pending_ref = random_id("", 32);
-        self.send_link(
-            project,
-            ENCHANTED,
-            &payload,
-            uri,
-            &address,
-            Some(&pending_ref),
-        )
-        .await?;
-        Ok(LinkStart {
-            link_id: random_digits(2),
-            pending_ref,
-            masked: mask(Channel::Email, &address),
-        })
+        self.send_link(project, ENCHANTED, &payload, uri, &address, Some(&pending_ref)).await?;
+        Ok(LinkStart { link_id: random_digits(2), pending_ref, masked: mask(channel, &address) })
     }
 
     async fn send_link(
@@ -464,30 +352,13 @@ impl Core {
         pending_ref: Option<&str>,
     ) -> Result<()> {
         let token = random_id("", 43);
-        self.store_code(
-            project,
-            kind,
-            payload,
-            &token,
-            pending_ref,
-            self.inner.policy.code_ttl,
-        )
-        .await?;
+        self.store_code(project, kind, payload, &token, pending_ref, self.inner.policy.code_ttl).await?;
         let link = with_query(uri, &token);
         let body = format!(
             "Sign in to {}: {link}\nThe link works once and expires soon. If you did not ask for it, ignore this message.",
             project.name
         );
-        self.deliver(
-            project,
-            payload.channel,
-            address,
-            "Your sign-in link",
-            body,
-            None,
-            Some(link),
-        )
-        .await
+        self.deliver(project, payload.channel, address, "Your sign-in link", body, None, Some(link)).await
     }
 
     /// Sends a code (or a link, when `uri` is given) to a new email or phone of a signed-in user.
@@ -505,68 +376,24 @@ impl Core {
     ) -> Result<Masked> {
         let live = self.live_session(project, refresh).await?;
         let user = self.user_by_id(project, &live.session.user_id).await?;
-        if !user
-            .login_ids
-            .iter()
-            .any(|l| login_key(l) == login_key(login_id))
-        {
-            return Err(Error::invalid(
-                "loginId",
-                "does not belong to the signed-in user",
-            ));
+        if !user.login_ids.iter().any(|l| login_key(l) == login_key(login_id)) {
+            return Err(Error::invalid("loginId", "does not belong to the signed-in user"));
         }
         let field = if channel.is_email() { "email" } else { "phone" };
         if address.trim().is_empty() {
             return Err(Error::missing(field));
         }
         validate_address(channel, field, address)?;
-        self.check_rate(project, caller, Some(&login_key(login_id)))
-            .await?;
-        let action = Action::UpdateAddress {
-            user_id: user.id.clone(),
-            address: address.to_string(),
-            add_to_login_ids,
-        };
-        let payload = Payload {
-            action,
-            channel,
-            login_id: login_id.to_string(),
-            options: LoginOptions::default(),
-        };
+        self.check_rate(project, caller, Some(&login_key(login_id))).await?;
+        let action = Action::UpdateAddress { user_id: user.id.clone(), address: address.to_string(), add_to_login_ids };
+        let payload = Payload { action, channel, login_id: login_id.to_string(), options: LoginOptions::default() };
         match uri {
-            Some(uri) => {
-                self.send_link(
-                    project,
-                    LINK,
-                    &payload,
-                    require_uri(Some(uri))?,
-                    address,
-                    None,
-                )
-                .await?
-            }
+            Some(uri) => self.send_link(project, LINK, &payload, require_uri(Some(uri))?, address, None).await?,
             None => {
                 let code = random_digits(6);
-                self.store_code(
-                    project,
-                    OTP,
-                    &payload,
-                    &code,
-                    None,
-                    self.inner.policy.code_ttl,
-                )
-                .await?;
+                self.store_code(project, OTP, &payload, &code, None, self.inner.policy.code_ttl).await?;
                 let body = format!("Your {} verification code is {code}.", project.name);
-                self.deliver(
-                    project,
-                    channel,
-                    address,
-                    "Verify your new address",
-                    body,
-                    Some(code),
-                    None,
-                )
-                .await?;
+                self.deliver(project, channel, address, "Verify your new address", body, Some(code), None).await?;
             }
         }
         Ok(mask(channel, address))
@@ -588,18 +415,8 @@ impl Core {
             return Err(Error::missing("code"));
         }
         self.check_rate(project, caller, None).await?;
-        let dead = || {
-            Error::new(
-                Code::CodeExpired,
-                "No valid code: it expired, was used, or had too many wrong tries",
-            )
-        };
-        let row = self
-            .inner
-            .store
-            .latest_code(&project.id, OTP, &login_key(login_id))
-            .await?
-            .ok_or_else(dead)?;
+        let dead = || Error::new(Code::CodeExpired, "No valid code: it expired, was used, or had too many wrong tries");
+        let row = self.inner.store.latest_code(&project.id, OTP, &login_key(login_id)).await?.ok_or_else(dead)?;
         if row.expires_at <= self.now() || row.attempts >= row.max_attempts {
             return Err(dead());
         }
@@ -609,9 +426,7 @@ impl Core {
             self.inner.store.record_code_failure(&row.id).await?;
             self.audit(
                 project,
-                crate::audit::Event::new("LoginFailed", caller)
-                    .failed()
-                    .data(serde_json::json!({"method": "otp"})),
+                crate::audit::Event::new("LoginFailed", caller).failed().data(serde_json::json!({"method": "otp"})),
             )
             .await;
             return Err(Error::new(Code::WrongCode, "Wrong OTP code"));
@@ -623,34 +438,18 @@ impl Core {
     }
 
     /// Redeems a magic-link (or embedded-link) token.
-    pub async fn verify_magic_link(
-        &self,
-        project: &Project,
-        caller: &Caller,
-        token: &str,
-    ) -> Result<SignedIn> {
+    pub async fn verify_magic_link(&self, project: &Project, caller: &Caller, token: &str) -> Result<SignedIn> {
         let row = self.live_link(project, LINK, token).await?;
         if !self.inner.store.consume_code(&row.id, self.now()).await? {
             return Err(bad_link());
         }
-        self.complete(
-            project,
-            caller,
-            serde_json::from_str(&row.payload).map_err(Error::internal)?,
-        )
-        .await
+        self.complete(project, caller, serde_json::from_str(&row.payload).map_err(Error::internal)?).await
     }
 
     /// Marks an enchanted link clicked; the session is collected by [`Core::enchanted_link_session`].
     pub async fn verify_enchanted_link(&self, project: &Project, token: &str) -> Result<()> {
         let row = self.live_link(project, ENCHANTED, token).await?;
-        if row.verified_at.is_some()
-            || !self
-                .inner
-                .store
-                .mark_code_verified(&row.id, self.now())
-                .await?
-        {
+        if row.verified_at.is_some() || !self.inner.store.mark_code_verified(&row.id, self.now()).await? {
             return Err(bad_link());
         }
         Ok(())
@@ -667,30 +466,17 @@ impl Core {
             return Err(Error::missing("pendingRef"));
         }
         let hash = self.inner.secrets.code_hash("pending", pending_ref);
-        let row = self
-            .inner
-            .store
-            .code_by_pending_ref(&project.id, &hash)
-            .await?
-            .ok_or_else(bad_link)?;
+        let row = self.inner.store.code_by_pending_ref(&project.id, &hash).await?.ok_or_else(bad_link)?;
         if row.used_at.is_some() || row.expires_at <= self.now() {
             return Err(bad_link());
         }
         if row.verified_at.is_none() {
-            return Err(Error::new(
-                Code::LinkPending,
-                "The link was not clicked yet",
-            ));
+            return Err(Error::new(Code::LinkPending, "The link was not clicked yet"));
         }
         if !self.inner.store.consume_code(&row.id, self.now()).await? {
             return Err(bad_link());
         }
-        self.complete(
-            project,
-            caller,
-            serde_json::from_str(&row.payload).map_err(Error::internal)?,
-        )
-        .await
+        self.complete(project, caller, serde_json::from_str(&row.payload).map_err(Error::internal)?).await
     }
 
     async fn live_link(&self, project: &Project, kind: &str, token: &str) -> Result<CodeRow> {
@@ -698,12 +484,7 @@ impl Core {
             return Err(Error::missing("token"));
         }
         let hash = self.inner.secrets.code_hash(kind, token);
-        let row = self
-            .inner
-            .store
-            .code_by_secret(&project.id, kind, &hash)
-            .await?
-            .ok_or_else(bad_link)?;
+        let row = self.inner.store.code_by_secret(&project.id, kind, &hash).await?.ok_or_else(bad_link)?;
         if row.used_at.is_some() || row.expires_at <= self.now() {
             return Err(bad_link());
         }
@@ -711,36 +492,18 @@ impl Core {
     }
 
     /// Does what a verified code was for, then signs the user in.
-    async fn complete(
-        &self,
-        project: &Project,
-        caller: &Caller,
-        payload: Payload,
-    ) -> Result<SignedIn> {
-        let amr = if payload.channel.is_email() {
-            "email"
-        } else {
-            "sms"
-        };
+    async fn complete(&self, project: &Project, caller: &Caller, payload: Payload) -> Result<SignedIn> {
+        let amr = if payload.channel.is_email() { "email" } else { "sms" };
         let verified = |user: &mut UserRow| {
-            if payload.channel.is_email() {
-                user.verified_email = true
-            } else {
-                user.verified_phone = true
-            }
+            if payload.channel.is_email() { user.verified_email = true } else { user.verified_phone = true }
         };
         match payload.action {
             Action::SignIn | Action::SignUpOrIn => {
-                let existing = self
-                    .inner
-                    .store
-                    .user_by_login_id(&project.id, &payload.login_id)
-                    .await?;
+                let existing = self.inner.store.user_by_login_id(&project.id, &payload.login_id).await?;
                 match existing {
                     Some(mut user) => {
                         verified(&mut user);
-                        self.start_session(project, user, amr, &payload.options, false, caller)
-                            .await
+                        self.start_session(project, user, amr, &payload.options, false, caller).await
                     }
                     None if matches!(payload.action, Action::SignUpOrIn) => {
                         let mut user = SignUpUser::default();
@@ -764,21 +527,9 @@ impl Core {
                 }
             }
             Action::SignUp { user } => {
-                self.sign_up_verified(
-                    project,
-                    caller,
-                    &payload.login_id,
-                    payload.channel,
-                    user,
-                    &payload.options,
-                )
-                .await
+                self.sign_up_verified(project, caller, &payload.login_id, payload.channel, user, &payload.options).await
             }
-            Action::UpdateAddress {
-                user_id,
-                address,
-                add_to_login_ids,
-            } => {
+            Action::UpdateAddress { user_id, address, add_to_login_ids } => {
                 let mut user = self.user_by_id(project, &user_id).await?;
                 if payload.channel.is_email() {
                     user.email = Some(address.clone())
@@ -786,18 +537,12 @@ impl Core {
                     user.phone = Some(address.clone())
                 }
                 verified(&mut user);
-                if add_to_login_ids
-                    && !user
-                        .login_ids
-                        .iter()
-                        .any(|l| login_key(l) == login_key(&address))
-                {
+                if add_to_login_ids && !user.login_ids.iter().any(|l| login_key(l) == login_key(&address)) {
                     user.login_ids.push(address);
                 }
                 user.updated_at = self.now();
                 self.inner.store.update_user(&user).await?;
-                self.start_session(project, user, amr, &payload.options, false, caller)
-                    .await
+                self.start_session(project, user, amr, &payload.options, false, caller).await
             }
         }
     }
@@ -830,15 +575,8 @@ impl Core {
                 caller,
             )
             .await?;
-        self.start_session(
-            project,
-            created,
-            if channel.is_email() { "email" } else { "sms" },
-            options,
-            true,
-            caller,
-        )
-        .await
+        self.start_session(project, created, if channel.is_email() { "email" } else { "sms" }, options, true, caller)
+            .await
     }
 
     /// A code or link for a test user, handed back instead of delivered (`kind`: otp, magiclink, enchantedlink).
@@ -855,40 +593,21 @@ impl Core {
         if !user.test {
             return Err(Error::invalid("loginId", "is not a test user"));
         }
-        let payload = Payload {
-            action: Action::SignIn,
-            channel,
-            login_id: login_id.trim().to_string(),
-            options,
-        };
+        let payload = Payload { action: Action::SignIn, channel, login_id: login_id.trim().to_string(), options };
         let ttl = self.inner.policy.code_ttl;
         match kind {
             "otp" => {
                 let code = random_digits(6);
-                self.store_code(project, OTP, &payload, &code, None, ttl)
-                    .await?;
-                Ok(TestCode {
-                    code: Some(code),
-                    link: None,
-                    pending_ref: None,
-                })
+                self.store_code(project, OTP, &payload, &code, None, ttl).await?;
+                Ok(TestCode { code: Some(code), link: None, pending_ref: None })
             }
             _ => {
                 let uri = require_uri(uri)?;
                 let token = random_id("", 43);
                 let pending_ref = (kind == "enchantedlink").then(|| random_id("", 32));
-                let kind = if pending_ref.is_some() {
-                    ENCHANTED
-                } else {
-                    LINK
-                };
-                self.store_code(project, kind, &payload, &token, pending_ref.as_deref(), ttl)
-                    .await?;
-                Ok(TestCode {
-                    code: None,
-                    link: Some(with_query(uri, &token)),
-                    pending_ref,
-                })
+                let kind = if pending_ref.is_some() { ENCHANTED } else { LINK };
+                self.store_code(project, kind, &payload, &token, pending_ref.as_deref(), ttl).await?;
+                Ok(TestCode { code: None, link: Some(with_query(uri, &token)), pending_ref })
             }
         }
     }
@@ -902,36 +621,16 @@ impl Core {
         timeout_secs: i64,
     ) -> Result<String> {
         let user = self.user_by_login_id(project, login_id).await?;
-        let channel = if user.email.is_some() || user.phone.is_none() {
-            Channel::Email
-        } else {
-            Channel::Sms
-        };
-        let options = LoginOptions {
-            custom_claims,
-            ..LoginOptions::default()
-        };
-        let payload = Payload {
-            action: Action::SignIn,
-            channel,
-            login_id: login_id.trim().to_string(),
-            options,
-        };
-        let ttl = if timeout_secs > 0 {
-            timeout_secs
-        } else {
-            self.inner.policy.code_ttl
-        };
+        let channel = if user.email.is_some() || user.phone.is_none() { Channel::Email } else { Channel::Sms };
+        let options = LoginOptions { custom_claims, ..LoginOptions::default() };
+        let payload = Payload { action: Action::SignIn, channel, login_id: login_id.trim().to_string(), options };
+        let ttl = if timeout_secs > 0 { timeout_secs } else { self.inner.policy.code_ttl };
         let token = random_id("", 43);
-        self.store_code(project, LINK, &payload, &token, None, ttl)
-            .await?;
+        self.store_code(project, LINK, &payload, &token, None, ttl).await?;
         Ok(token)
     }
 }
 
 fn bad_link() -> Error {
-    Error::new(
-        Code::BadLinkToken,
-        "Link token invalid, expired or already used",
-    )
+    Error::new(Code::BadLinkToken, "Link token invalid, expired or already used")
 }

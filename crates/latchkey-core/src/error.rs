@@ -68,10 +68,7 @@ impl Code {
     /// The HTTP status this code answers with on the REST doors.
     pub fn http_status(self) -> u16 {
         match self {
-            Code::MalformedRequest
-            | Code::MissingArgument
-            | Code::InvalidArgument
-            | Code::WeakPassword => 400,
+            Code::MalformedRequest | Code::MissingArgument | Code::InvalidArgument | Code::WeakPassword => 400,
             Code::Unauthenticated
             | Code::UnknownProject
             | Code::BadManagementKey
@@ -137,11 +134,7 @@ pub struct Error {
 
 impl Error {
     pub fn new(code: Code, message: impl Into<String>) -> Self {
-        Error {
-            code,
-            message: message.into(),
-            retry_after: None,
-        }
+        Error { code, message: message.into(), retry_after: None }
     }
 
     pub fn missing(field: &str) -> Self {

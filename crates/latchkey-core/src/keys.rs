@@ -9,16 +9,27 @@ use latchkey_store::SigningKeyRow;
 
 use crate::{Core, Error, Result};
 
+/// How long a server trusts its cached copy of a project's keys.
 const CACHE_SECS: i64 = 1;
+/// A rotated-in key is published this long before it signs, so every server (and every JWKS
+/// answer) knows it before any token carries its kid. (+1: times are whole seconds.)
+const ACTIVATION_DELAY_SECS: i64 = 2 * CACHE_SECS + 1;
 
 pub(crate) struct ProjectKeys {
-    pub active: SigningKey,
+    /// Newest first, with the time each starts signing.
+    signing: Vec<(i64, SigningKey)>,
     pub verifying: Vec<VerifyingKey>,
     pub jwks: Vec<Jwk>,
     loaded_at: i64,
 }
 
 impl ProjectKeys {
+    /// The newest key already active at `now`.
+    pub fn active(&self, now: i64) -> &SigningKey {
+        let (_, key) = self.signing.iter().find(|(from, _)| *from <= now).unwrap_or_else(|| self.signing.last().expect("a project has keys"));
+        key
+    }
+
     pub fn verifying_key(&self, kid: &str) -> Option<&VerifyingKey> {
         self.verifying.iter().find(|k| k.kid() == kid)
     }
@@ -30,9 +41,13 @@ pub(crate) struct KeyRing {
 }
 
 impl Core {
-    /// Generates a new signing key for the project; the previous ones stay published until the
-    /// refresh tokens they signed have expired.
+    /// Generates a new signing key for the project. It is published at once and signs from a
+    /// moment later; the previous keys stay published until the tokens they signed have expired.
     pub async fn rotate_signing_key(&self, project_id: &str, alg: Algorithm) -> Result<String> {
+        self.add_signing_key(project_id, alg, ACTIVATION_DELAY_SECS).await
+    }
+
+    pub(crate) async fn add_signing_key(&self, project_id: &str, alg: Algorithm, activate_in: i64) -> Result<String> {
         let key = SigningKey::generate(alg).map_err(Error::internal)?;
         let sealed = self.inner.secrets.master.seal(key.kid(), &key.to_pkcs8());
         let row = SigningKeyRow {
@@ -40,81 +55,39 @@ impl Core {
             project_id: project_id.to_string(),
             alg: alg.as_str().to_string(),
             sealed_key: b64url(&sealed),
-            created_at: self.now(),
+            created_at: self.now() + activate_in,
             retired_at: None,
         };
         self.inner.store.add_signing_key(&row).await?;
-        self.inner
-            .keys
-            .projects
-            .write()
-            .expect("key cache")
-            .remove(project_id);
+        self.inner.keys.projects.write().expect("key cache").remove(project_id);
         Ok(row.kid)
     }
 
-    pub(crate) async fn project_keys(
-        &self,
-        project_id: &str,
-        force_reload: bool,
-    ) -> Result<Arc<ProjectKeys>> {
+    pub(crate) async fn project_keys(&self, project_id: &str, force_reload: bool) -> Result<Arc<ProjectKeys>> {
         let now = self.now();
         if !force_reload {
-            if let Some(keys) = self
-                .inner
-                .keys
-                .projects
-                .read()
-                .expect("key cache")
-                .get(project_id)
-            {
+            if let Some(keys) = self.inner.keys.projects.read().expect("key cache").get(project_id) {
                 if now - keys.loaded_at < CACHE_SECS {
                     return Ok(keys.clone());
                 }
             }
         }
         // Tokens live at most refresh_ttl, so keys retired longer ago than that verify nothing.
-        let rows = self
-            .inner
-            .store
-            .signing_keys(project_id, now - self.inner.policy.refresh_ttl)
-            .await?;
+        let rows = self.inner.store.signing_keys(project_id, now - self.inner.policy.refresh_ttl).await?;
         let mut signing = Vec::new();
         for row in &rows {
-            let alg = Algorithm::parse(&row.alg)
-                .ok_or_else(|| Error::internal(format!("unknown alg {}", row.alg)))?;
-            let sealed = b64url_decode(&row.sealed_key)
-                .ok_or_else(|| Error::internal("sealed key is not base64"))?;
-            let der = self
-                .inner
-                .secrets
-                .master
-                .open(&row.kid, &sealed)
-                .map_err(Error::internal)?;
-            signing.push((
-                row.retired_at.is_none(),
-                SigningKey::from_pkcs8(row.kid.clone(), alg, &der).map_err(Error::internal)?,
-            ));
+            let alg = Algorithm::parse(&row.alg).ok_or_else(|| Error::internal(format!("unknown alg {}", row.alg)))?;
+            let sealed = b64url_decode(&row.sealed_key).ok_or_else(|| Error::internal("sealed key is not base64"))?;
+            let der = self.inner.secrets.master.open(&row.kid, &sealed).map_err(Error::internal)?;
+            signing.push((row.created_at, SigningKey::from_pkcs8(row.kid.clone(), alg, &der).map_err(Error::internal)?));
         }
-        let active_index = signing
-            .iter()
-            .position(|(active, _)| *active)
-            .ok_or_else(|| Error::internal("project has no active signing key"))?;
+        if signing.is_empty() {
+            return Err(Error::internal("project has no signing key"));
+        }
         let jwks = signing.iter().map(|(_, k)| k.public_jwk()).collect();
         let verifying = signing.iter().map(|(_, k)| k.verifying_key()).collect();
-        let active = signing.swap_remove(active_index).1;
-        let keys = Arc::new(ProjectKeys {
-            active,
-            verifying,
-            jwks,
-            loaded_at: now,
-        });
-        self.inner
-            .keys
-            .projects
-            .write()
-            .expect("key cache")
-            .insert(project_id.to_string(), keys.clone());
+        let keys = Arc::new(ProjectKeys { signing, verifying, jwks, loaded_at: now });
+        self.inner.keys.projects.write().expect("key cache").insert(project_id.to_string(), keys.clone());
         Ok(keys)
     }
 

@@ -74,10 +74,7 @@ pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 
 pub fn system_clock() -> Clock {
     Arc::new(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0)
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
     })
 }
 
@@ -98,24 +95,9 @@ struct Inner {
 
 impl Core {
     /// `master_key` (32 bytes) seals signing keys at rest and keys the one-time-code hashes.
-    pub fn new(
-        store: Store,
-        delivery: Delivery,
-        policy: Policy,
-        master_key: &[u8],
-        clock: Clock,
-    ) -> Result<Core> {
+    pub fn new(store: Store, delivery: Delivery, policy: Policy, master_key: &[u8], clock: Clock) -> Result<Core> {
         let secrets = secrets::Secrets::new(master_key)?;
-        Ok(Core {
-            inner: Arc::new(Inner {
-                store,
-                delivery,
-                policy,
-                secrets,
-                keys: keys::KeyRing::default(),
-                clock,
-            }),
-        })
+        Ok(Core { inner: Arc::new(Inner { store, delivery, policy, secrets, keys: keys::KeyRing::default(), clock }) })
     }
 
     pub fn store(&self) -> &Store {

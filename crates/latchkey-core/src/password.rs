@@ -10,9 +10,7 @@ use serde::Serialize;
 use crate::audit::Event;
 use crate::codes::Channel;
 use crate::users::{NewUser, user_not_found};
-use crate::{
-    Caller, Code, Core, Error, LoginOptions, Masked, Project, Result, SignUpUser, SignedIn,
-};
+use crate::{Caller, Code, Core, Error, LoginOptions, Masked, Project, Result, SignUpUser, SignedIn};
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -27,13 +25,7 @@ pub struct PasswordPolicy {
 impl Default for PasswordPolicy {
     /// Length over composition rules, as NIST SP 800-63B advises.
     fn default() -> Self {
-        PasswordPolicy {
-            min_length: 8,
-            lowercase: false,
-            uppercase: false,
-            number: false,
-            non_alphanumeric: false,
-        }
+        PasswordPolicy { min_length: 8, lowercase: false, uppercase: false, number: false, non_alphanumeric: false }
     }
 }
 
@@ -68,9 +60,7 @@ async fn hash_password(password: &str) -> Result<String> {
     let password = password.to_string();
     tokio::task::spawn_blocking(move || {
         let salt = latchkey_jose::random_bytes::<16>();
-        Argon2::default()
-            .hash_password_with_salt(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
+        Argon2::default().hash_password_with_salt(password.as_bytes(), &salt).map(|h| h.to_string())
     })
     .await
     .map_err(Error::internal)?
@@ -83,10 +73,7 @@ fn dummy_hash() -> &'static str {
     DUMMY.get_or_init(|| {
         let salt = latchkey_jose::random_bytes::<16>();
         let password = latchkey_jose::b64url(&latchkey_jose::random_bytes::<16>());
-        Argon2::default()
-            .hash_password_with_salt(password.as_bytes(), &salt)
-            .expect("argon2")
-            .to_string()
+        Argon2::default().hash_password_with_salt(password.as_bytes(), &salt).expect("argon2").to_string()
     })
 }
 
@@ -95,9 +82,7 @@ async fn verify_password(password: &str, hash: Option<String>) -> bool {
     let password = password.to_string();
     let matches = tokio::task::spawn_blocking(move || {
         let hash = hash.as_deref().unwrap_or_else(|| dummy_hash());
-        Argon2::default()
-            .verify_password(password.as_bytes(), hash)
-            .is_ok()
+        Argon2::default().verify_password(password.as_bytes(), hash).is_ok()
     })
     .await
     .unwrap_or(false);
@@ -116,20 +101,10 @@ impl Core {
         if login_id.trim().is_empty() {
             return Err(Error::missing("loginId"));
         }
-        self.check_rate(project, caller, Some(&login_key(login_id)))
-            .await?;
+        self.check_rate(project, caller, Some(&login_key(login_id))).await?;
         self.inner.policy.password.check("password", password)?;
-        if self
-            .inner
-            .store
-            .user_by_login_id(&project.id, login_id)
-            .await?
-            .is_some()
-        {
-            return Err(Error::new(
-                Code::UserExists,
-                "A user with this login id already exists",
-            ));
+        if self.inner.store.user_by_login_id(&project.id, login_id).await?.is_some() {
+            return Err(Error::new(Code::UserExists, "A user with this login id already exists"));
         }
         let new = NewUser {
             login_id: login_id.to_string(),
@@ -145,15 +120,7 @@ impl Core {
             ..NewUser::default()
         };
         let created = self.create_user(project, new, caller).await?;
-        self.start_session(
-            project,
-            created,
-            "pwd",
-            &LoginOptions::default(),
-            true,
-            caller,
-        )
-        .await
+        self.start_session(project, created, "pwd", &LoginOptions::default(), true, caller).await
     }
 
     /// Checks a login id and password; the same error for an unknown user and a wrong password.
@@ -167,26 +134,16 @@ impl Core {
         if login_id.trim().is_empty() {
             return Err(Error::missing("loginId"));
         }
-        self.check_rate(project, caller, Some(&login_key(login_id)))
-            .await?;
-        let user = self
-            .inner
-            .store
-            .user_by_login_id(&project.id, login_id)
-            .await?;
+        self.check_rate(project, caller, Some(&login_key(login_id))).await?;
+        let user = self.inner.store.user_by_login_id(&project.id, login_id).await?;
         let hash = user.as_ref().and_then(|u| u.password_hash.clone());
         if !verify_password(password, hash).await {
-            let mut event = Event::new("LoginFailed", caller)
-                .failed()
-                .data(serde_json::json!({"method": "pwd"}));
+            let mut event = Event::new("LoginFailed", caller).failed().data(serde_json::json!({"method": "pwd"}));
             if let Some(user) = &user {
                 event = event.user(&user.id);
             }
             self.audit(project, event).await;
-            return Err(Error::new(
-                Code::BadCredentials,
-                "Wrong login id or password",
-            ));
+            return Err(Error::new(Code::BadCredentials, "Wrong login id or password"));
         }
         user.ok_or_else(user_not_found)
     }
@@ -198,18 +155,8 @@ impl Core {
         login_id: &str,
         password: &str,
     ) -> Result<SignedIn> {
-        let user = self
-            .check_password(project, caller, login_id, password)
-            .await?;
-        self.start_session(
-            project,
-            user,
-            "pwd",
-            &LoginOptions::default(),
-            false,
-            caller,
-        )
-        .await
+        let user = self.check_password(project, caller, login_id, password).await?;
+        self.start_session(project, user, "pwd", &LoginOptions::default(), false, caller).await
     }
 
     pub async fn replace_password(
@@ -225,20 +172,8 @@ impl Core {
         user.password_hash = Some(hash_password(new).await?);
         user.updated_at = self.now();
         self.inner.store.update_user(&user).await?;
-        self.audit(
-            project,
-            Event::new("PasswordReplaced", caller).user(&user.id),
-        )
-        .await;
-        self.start_session(
-            project,
-            user,
-            "pwd",
-            &LoginOptions::default(),
-            false,
-            caller,
-        )
-        .await
+        self.audit(project, Event::new("PasswordReplaced", caller).user(&user.id)).await;
+        self.start_session(project, user, "pwd", &LoginOptions::default(), false, caller).await
     }
 
     /// Sets a new password for the signed-in user the refresh token belongs to.
@@ -253,24 +188,13 @@ impl Core {
         let live = self.live_session(project, refresh).await?;
         self.inner.policy.password.check("newPassword", new)?;
         let mut user = self.user_by_id(project, &live.session.user_id).await?;
-        if !user
-            .login_ids
-            .iter()
-            .any(|l| login_key(l) == login_key(login_id))
-        {
-            return Err(Error::invalid(
-                "loginId",
-                "does not belong to the signed-in user",
-            ));
+        if !user.login_ids.iter().any(|l| login_key(l) == login_key(login_id)) {
+            return Err(Error::invalid("loginId", "does not belong to the signed-in user"));
         }
         user.password_hash = Some(hash_password(new).await?);
         user.updated_at = self.now();
         self.inner.store.update_user(&user).await?;
-        self.audit(
-            project,
-            Event::new("PasswordUpdated", caller).user(&user.id),
-        )
-        .await;
+        self.audit(project, Event::new("PasswordUpdated", caller).user(&user.id)).await;
         Ok(())
     }
 
@@ -311,24 +235,9 @@ mod tests {
 
     #[test]
     fn policy_names_what_is_missing() {
-        let policy = PasswordPolicy {
-            number: true,
-            ..PasswordPolicy::default()
-        };
-        assert!(
-            policy
-                .check("password", "short")
-                .unwrap_err()
-                .message
-                .contains("at least 8")
-        );
-        assert!(
-            policy
-                .check("password", "longenough")
-                .unwrap_err()
-                .message
-                .contains("digit")
-        );
+        let policy = PasswordPolicy { number: true, ..PasswordPolicy::default() };
+        assert!(policy.check("password", "short").unwrap_err().message.contains("at least 8"));
+        assert!(policy.check("password", "longenough").unwrap_err().message.contains("digit"));
         assert!(policy.check("password", "longenough1").is_ok());
     }
 }

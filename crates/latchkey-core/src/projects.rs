@@ -27,11 +27,7 @@ impl TryFrom<ProjectRow> for Project {
 
     fn try_from(row: ProjectRow) -> Result<Self> {
         let settings = serde_json::from_str(&row.settings).map_err(Error::internal)?;
-        Ok(Project {
-            id: row.id,
-            name: row.name,
-            settings,
-        })
+        Ok(Project { id: row.id, name: row.name, settings })
     }
 }
 
@@ -52,11 +48,7 @@ impl Core {
         if self.default_project().await?.is_some() {
             return Ok(None);
         }
-        let project = Project {
-            id: random_id("P", 27),
-            name: "Latchkey".into(),
-            settings: ProjectSettings::default(),
-        };
+        let project = Project { id: random_id("P", 27), name: "Latchkey".into(), settings: ProjectSettings::default() };
         self.inner
             .store
             .insert_project(&ProjectRow {
@@ -66,17 +58,10 @@ impl Core {
                 created_at: self.now(),
             })
             .await?;
-        self.rotate_signing_key(&project.id, Algorithm::RS256)
-            .await?;
+        self.add_signing_key(&project.id, Algorithm::RS256, 0).await?;
         let management_key = self.create_management_key(&project.id, MANAGEMENT).await?;
-        let auth_management_key = self
-            .create_management_key(&project.id, AUTH_MANAGEMENT)
-            .await?;
-        Ok(Some(Bootstrap {
-            project,
-            management_key,
-            auth_management_key,
-        }))
+        let auth_management_key = self.create_management_key(&project.id, AUTH_MANAGEMENT).await?;
+        Ok(Some(Bootstrap { project, management_key, auth_management_key }))
     }
 
     async fn create_management_key(&self, project_id: &str, kind: &str) -> Result<String> {
@@ -96,12 +81,7 @@ impl Core {
     }
 
     pub async fn default_project(&self) -> Result<Option<Project>> {
-        self.inner
-            .store
-            .default_project()
-            .await?
-            .map(Project::try_from)
-            .transpose()
+        self.inner.store.default_project().await?.map(Project::try_from).transpose()
     }
 
     /// The project a request names; an unknown id is refused before any other work.
@@ -112,32 +92,18 @@ impl Core {
         }
     }
 
-    pub async fn update_project_settings(
-        &self,
-        project_id: &str,
-        settings: &ProjectSettings,
-    ) -> Result<()> {
+    pub async fn update_project_settings(&self, project_id: &str, settings: &ProjectSettings) -> Result<()> {
         let json = serde_json::to_string(settings).expect("json");
-        self.inner
-            .store
-            .update_project_settings(project_id, &json)
-            .await?;
+        self.inner.store.update_project_settings(project_id, &json).await?;
         Ok(())
     }
 
     pub async fn check_management_key(&self, project: &Project, key: &str) -> Result<()> {
-        self.check_key(project, key, MANAGEMENT, Code::BadManagementKey)
-            .await
+        self.check_key(project, key, MANAGEMENT, Code::BadManagementKey).await
     }
 
     pub async fn check_auth_management_key(&self, project: &Project, key: &str) -> Result<()> {
-        self.check_key(
-            project,
-            key,
-            AUTH_MANAGEMENT,
-            Code::AuthManagementKeyRequired,
-        )
-        .await
+        self.check_key(project, key, AUTH_MANAGEMENT, Code::AuthManagementKeyRequired).await
     }
 
     async fn check_key(&self, project: &Project, key: &str, kind: &str, code: Code) -> Result<()> {
@@ -146,12 +112,7 @@ impl Core {
             return Err(refused());
         }
         let hash = key_hash(key);
-        match self
-            .inner
-            .store
-            .management_key_by_hash(&project.id, &hash)
-            .await?
-        {
+        match self.inner.store.management_key_by_hash(&project.id, &hash).await? {
             // The lookup is by hash; the comparison of the hash guards against collation surprises.
             Some(row) if row.kind == kind && constant_time_eq(&row.key_hash, &hash) => Ok(()),
             _ => Err(refused()),

@@ -16,10 +16,7 @@ impl Secrets {
     pub fn new(master_key: &[u8]) -> Result<Self> {
         let master = MasterKey::from_bytes(master_key).map_err(Error::internal)?;
         let derive = hmac::Key::new(hmac::HMAC_SHA256, master_key);
-        let pepper = hmac::Key::new(
-            hmac::HMAC_SHA256,
-            hmac::sign(&derive, b"latchkey one-time-code pepper").as_ref(),
-        );
+        let pepper = hmac::Key::new(hmac::HMAC_SHA256, hmac::sign(&derive, b"latchkey one-time-code pepper").as_ref());
         Ok(Secrets { master, pepper })
     }
 
@@ -100,9 +97,6 @@ mod tests {
         let s = Secrets::new(&[1u8; 32]).unwrap();
         assert_eq!(s.code_hash("otp", "123456"), s.code_hash("otp", "123456"));
         assert_ne!(s.code_hash("otp", "123456"), s.code_hash("link", "123456"));
-        assert_ne!(
-            s.code_hash("otp", "123456"),
-            Secrets::new(&[2u8; 32]).unwrap().code_hash("otp", "123456")
-        );
+        assert_ne!(s.code_hash("otp", "123456"), Secrets::new(&[2u8; 32]).unwrap().code_hash("otp", "123456"));
     }
 }

@@ -47,8 +47,8 @@ pub struct LoginOptions {
 #[derive(Debug, Clone)]
 pub struct SignedIn {
     pub session_jwt: String,
-    /// Absent when a refresh did not rotate: the caller keeps the token it has.
-    pub refresh_jwt: Option<String>,
+    /// A new token after a rotating refresh; otherwise the one presented.
+    pub refresh_jwt: String,
     pub refresh_expires_at: i64,
     pub user: UserRow,
     pub first_seen: bool,
@@ -56,6 +56,7 @@ pub struct SignedIn {
 
 /// A verified refresh token and the live session it belongs to.
 pub(crate) struct LiveSession {
+    pub token: String,
     pub claims: Claims,
     pub session: SessionRow,
 }
@@ -71,25 +72,13 @@ fn custom_claims(source: Option<&Map<String, Value>>) -> Map<String, Value> {
 
 impl Core {
     fn issuer(&self, project: &Project) -> String {
-        format!(
-            "{}/{}",
-            self.inner.policy.issuer_base.trim_end_matches('/'),
-            project.id
-        )
+        format!("{}/{}", self.inner.policy.issuer_base.trim_end_matches('/'), project.id)
     }
 
     /// The RBAC claims of a user: project roles and per-tenant roles.
     fn authorization_claims(user: &UserRow) -> Map<String, Value> {
-        let tenants: Map<String, Value> = user
-            .tenants
-            .iter()
-            .map(|t| {
-                (
-                    t.tenant_id.clone(),
-                    json!({"roles": t.roles, "permissions": []}),
-                )
-            })
-            .collect();
+        let tenants: Map<String, Value> =
+            user.tenants.iter().map(|t| (t.tenant_id.clone(), json!({"roles": t.roles, "permissions": []}))).collect();
         let mut claims = Map::new();
         claims.insert("roles".into(), json!(user.roles));
         claims.insert("permissions".into(), json!([]));
@@ -99,7 +88,7 @@ impl Core {
 
     async fn sign(&self, project: &Project, claims: &Claims) -> Result<String> {
         let keys = self.project_keys(&project.id, false).await?;
-        Ok(latchkey_jose::sign(&keys.active, claims))
+        Ok(latchkey_jose::sign(keys.active(self.now()), claims))
     }
 
     async fn session_jwt(
@@ -118,10 +107,7 @@ impl Core {
         claims.insert("exp".into(), json!(now + self.inner.policy.session_ttl));
         claims.insert("drn".into(), json!("DS"));
         claims.insert("sid".into(), json!(session.id));
-        claims.insert(
-            "amr".into(),
-            serde_json::from_str(&session.amr).unwrap_or(json!([])),
-        );
+        claims.insert("amr".into(), serde_json::from_str(&session.amr).unwrap_or(json!([])));
         claims.insert("rexp".into(), json!(session.expires_at));
         if let Some(tenant) = &session.tenant_id {
             claims.insert("dct".into(), json!(tenant));
@@ -143,6 +129,9 @@ impl Core {
         claims.insert("drn".into(), json!("DSR"));
         claims.insert("sid".into(), json!(session.id));
         claims.insert("jti".into(), json!(session.refresh_jti));
+        if let Some(tenant) = &session.tenant_id {
+            claims.insert("dct".into(), json!(tenant));
+        }
         self.sign(project, &claims).await
     }
 
@@ -166,10 +155,7 @@ impl Core {
             self.inner.store.update_user(&user).await?;
         }
         if options.revoke_other_sessions {
-            self.inner
-                .store
-                .revoke_user_sessions(&project.id, &user.id, now)
-                .await?;
+            self.inner.store.revoke_user_sessions(&project.id, &user.id, now).await?;
         }
         let session = SessionRow {
             id: row_id(),
@@ -185,20 +171,12 @@ impl Core {
         };
         self.inner.store.insert_session(&session).await?;
         let custom = custom_claims(options.custom_claims.as_ref());
-        let session_jwt = self
-            .session_jwt(project, &user, &session, custom.clone())
-            .await?;
+        let session_jwt = self.session_jwt(project, &user, &session, custom.clone()).await?;
         let refresh_jwt = self.refresh_jwt(project, &session, &custom).await?;
-        self.audit(
-            project,
-            Event::new("LoginSucceed", caller)
-                .user(&user.id)
-                .data(json!({"method": amr})),
-        )
-        .await;
+        self.audit(project, Event::new("LoginSucceed", caller).user(&user.id).data(json!({"method": amr}))).await;
         Ok(SignedIn {
             session_jwt,
-            refresh_jwt: Some(refresh_jwt),
+            refresh_jwt,
             refresh_expires_at: session.expires_at,
             user,
             first_seen,
@@ -207,69 +185,34 @@ impl Core {
 
     /// Verifies a refresh token and finds its live session; any failure is the same 401.
     pub(crate) async fn live_session(&self, project: &Project, token: &str) -> Result<LiveSession> {
-        let refused = || {
-            Error::new(
-                Code::BadRefreshToken,
-                "Refresh token invalid, expired or revoked",
-            )
-        };
-        let claims = self
-            .verify_token(project, token)
-            .await
-            .map_err(|_| refused())?;
-        if claims.get("drn").and_then(Value::as_str) != Some("DSR")
-            || claims.get("iss").and_then(Value::as_str) != Some(&self.issuer(project))
-        {
+        let refused = || Error::new(Code::BadRefreshToken, "Refresh token invalid, expired or revoked");
+        let claims = self.verify_token(project, token).await.map_err(|_| refused())?;
+        // The issuer URL may change (a new port, a new public URL); the project suffix may not.
+        let iss_project = claims.get("iss").and_then(Value::as_str).and_then(|iss| iss.rsplit('/').next());
+        if claims.get("drn").and_then(Value::as_str) != Some("DSR") || iss_project != Some(project.id.as_str()) {
             return Err(refused());
         }
-        let text = |name: &str| {
-            claims
-                .get(name)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string()
-        };
-        let session = self
-            .inner
-            .store
-            .session(&project.id, &text("sid"))
-            .await?
-            .ok_or_else(refused)?;
-        if session.revoked_at.is_some()
-            || session.expires_at <= self.now()
-            || session.user_id != text("sub")
-        {
+        let text = |name: &str| claims.get(name).and_then(Value::as_str).unwrap_or_default().to_string();
+        let session = self.inner.store.session(&project.id, &text("sid")).await?.ok_or_else(refused)?;
+        if session.revoked_at.is_some() || session.expires_at <= self.now() || session.user_id != text("sub") {
             return Err(refused());
         }
         if session.refresh_jti != text("jti") {
             // A retired refresh token came back: someone replays it. Kill the whole session.
-            self.inner
-                .store
-                .revoke_session(&session.id, self.now())
-                .await?;
+            self.inner.store.revoke_session(&session.id, self.now()).await?;
             tracing::warn!(session = %session.id, "refresh token reuse detected; session revoked");
             return Err(refused());
         }
-        Ok(LiveSession { claims, session })
+        Ok(LiveSession { token: token.to_string(), claims, session })
     }
 
     /// Verifies a JWT signed by one of the project's keys (reloading them once for an unknown kid).
-    pub(crate) async fn verify_token(
-        &self,
-        project: &Project,
-        token: &str,
-    ) -> std::result::Result<Claims, JwtError> {
+    pub(crate) async fn verify_token(&self, project: &Project, token: &str) -> std::result::Result<Claims, JwtError> {
         let now = self.now();
-        let keys = self
-            .project_keys(&project.id, false)
-            .await
-            .map_err(|_| JwtError::UnknownKey)?;
+        let keys = self.project_keys(&project.id, false).await.map_err(|_| JwtError::UnknownKey)?;
         match latchkey_jose::verify(token, |kid| keys.verifying_key(kid), now, LEEWAY) {
             Err(JwtError::UnknownKey) => {
-                let keys = self
-                    .project_keys(&project.id, true)
-                    .await
-                    .map_err(|_| JwtError::UnknownKey)?;
+                let keys = self.project_keys(&project.id, true).await.map_err(|_| JwtError::UnknownKey)?;
                 latchkey_jose::verify(token, |kid| keys.verifying_key(kid), now, LEEWAY)
             }
             result => result,
@@ -277,39 +220,16 @@ impl Core {
     }
 
     /// Exchanges a refresh token for a new session JWT (and, with rotation, a new refresh token).
-    pub async fn refresh(
-        &self,
-        project: &Project,
-        refresh_token: &str,
-        caller: &Caller,
-    ) -> Result<SignedIn> {
+    pub async fn refresh(&self, project: &Project, refresh_token: &str, caller: &Caller) -> Result<SignedIn> {
         let live = self.live_session(project, refresh_token).await?;
         self.reissue(project, live, caller).await
     }
 
     /// Issues fresh tokens for a live session, rotating the refresh token if the project says so.
-    pub(crate) async fn reissue(
-        &self,
-        project: &Project,
-        live: LiveSession,
-        caller: &Caller,
-    ) -> Result<SignedIn> {
-        let LiveSession {
-            claims,
-            mut session,
-        } = live;
-        let refused = || {
-            Error::new(
-                Code::BadRefreshToken,
-                "Refresh token invalid, expired or revoked",
-            )
-        };
-        let user = self
-            .inner
-            .store
-            .user(&project.id, &session.user_id)
-            .await?
-            .ok_or_else(refused)?;
+    pub(crate) async fn reissue(&self, project: &Project, live: LiveSession, caller: &Caller) -> Result<SignedIn> {
+        let LiveSession { token, claims, mut session } = live;
+        let refused = || Error::new(Code::BadRefreshToken, "Refresh token invalid, expired or revoked");
+        let user = self.inner.store.user(&project.id, &session.user_id).await?.ok_or_else(refused)?;
         if user.status == "disabled" {
             return Err(Error::new(Code::UserDisabled, "User is disabled"));
         }
@@ -317,30 +237,23 @@ impl Core {
         let custom = custom_claims(Some(&claims));
         let refresh_jwt = if project.settings.refresh_rotation {
             let next = random_id("", 22);
-            if !self
-                .inner
-                .store
-                .rotate_session(&session.id, &session.refresh_jti, &next, now)
-                .await?
-            {
+            if !self.inner.store.rotate_session(&session.id, &session.refresh_jti, &next, now).await? {
                 return Err(refused()); // a concurrent refresh won; this one loses without harm
             }
             session.refresh_jti = next;
-            Some(self.refresh_jwt(project, &session, &custom).await?)
+            self.refresh_jwt(project, &session, &custom).await?
         } else {
             self.inner.store.touch_session(&session.id, now).await?;
-            None
+            if claims.get("dct").and_then(Value::as_str) == session.tenant_id.as_deref() {
+                token
+            } else {
+                // Same session and jti, re-signed to carry the newly selected tenant.
+                self.refresh_jwt(project, &session, &custom).await?
+            }
         };
         let session_jwt = self.session_jwt(project, &user, &session, custom).await?;
-        self.audit(project, Event::new("RefreshToken", caller).user(&user.id))
-            .await;
-        Ok(SignedIn {
-            session_jwt,
-            refresh_jwt,
-            refresh_expires_at: session.expires_at,
-            user,
-            first_seen: false,
-        })
+        self.audit(project, Event::new("RefreshToken", caller).user(&user.id)).await;
+        Ok(SignedIn { session_jwt, refresh_jwt, refresh_expires_at: session.expires_at, user, first_seen: false })
     }
 
     /// Signs a session JWT for an access key: its roles and custom claims, plus `nsec` claims.

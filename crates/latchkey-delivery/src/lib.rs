@@ -60,17 +60,10 @@ pub struct Delivery {
 }
 
 impl Delivery {
-    pub fn new(
-        store: Store,
-        smtp: Option<&SmtpConfig>,
-        sms: Option<&SmsConfig>,
-    ) -> Result<Self, DeliveryError> {
+    pub fn new(store: Store, smtp: Option<&SmtpConfig>, sms: Option<&SmsConfig>) -> Result<Self, DeliveryError> {
         let smtp = smtp.map(smtp_transport).transpose()?;
         let sms = sms.map(|cfg| {
-            let client = reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .build()
-                .expect("http client");
+            let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("http client");
             (client, cfg.clone())
         });
         Ok(Delivery { store, smtp, sms })
@@ -80,20 +73,15 @@ impl Delivery {
     pub async fn send(&self, message: MessageRow) -> Result<(), DeliveryError> {
         match (message.channel.as_str(), &self.smtp, &self.sms) {
             ("email", Some((transport, from)), _) => {
-                let to: Mailbox = message
-                    .recipient
-                    .parse()
-                    .map_err(|_| DeliveryError::Failed("bad recipient".into()))?;
+                let to: Mailbox =
+                    message.recipient.parse().map_err(|_| DeliveryError::Failed("bad recipient".into()))?;
                 let mail = lettre::Message::builder()
                     .from(from.clone())
                     .to(to)
                     .subject(&message.subject)
                     .body(message.body.clone())
                     .map_err(|e| DeliveryError::Failed(e.to_string()))?;
-                transport
-                    .send(mail)
-                    .await
-                    .map_err(|e| DeliveryError::Failed(e.to_string()))?;
+                transport.send(mail).await.map_err(|e| DeliveryError::Failed(e.to_string()))?;
             }
             ("sms", _, Some((client, cfg))) => {
                 let mut request = client.post(&cfg.webhook_url).json(&serde_json::json!({
@@ -102,15 +90,9 @@ impl Delivery {
                 if let Some(token) = &cfg.webhook_token {
                     request = request.bearer_auth(token);
                 }
-                let response = request
-                    .send()
-                    .await
-                    .map_err(|e| DeliveryError::Failed(e.without_url().to_string()))?;
+                let response = request.send().await.map_err(|e| DeliveryError::Failed(e.without_url().to_string()))?;
                 if !response.status().is_success() {
-                    return Err(DeliveryError::Failed(format!(
-                        "sms webhook answered {}",
-                        response.status()
-                    )));
+                    return Err(DeliveryError::Failed(format!("sms webhook answered {}", response.status())));
                 }
             }
             _ => self.store.insert_message(&message).await?,
@@ -119,15 +101,10 @@ impl Delivery {
     }
 }
 
-fn smtp_transport(
-    cfg: &SmtpConfig,
-) -> Result<(AsyncSmtpTransport<Tokio1Executor>, Mailbox), DeliveryError> {
-    let from: Mailbox = cfg
-        .from
-        .parse()
-        .map_err(|_| DeliveryError::Config(format!("smtp.from {:?} is not a mailbox", cfg.from)))?;
-    let tls =
-        || TlsParameters::new(cfg.host.clone()).map_err(|e| DeliveryError::Config(e.to_string()));
+fn smtp_transport(cfg: &SmtpConfig) -> Result<(AsyncSmtpTransport<Tokio1Executor>, Mailbox), DeliveryError> {
+    let from: Mailbox =
+        cfg.from.parse().map_err(|_| DeliveryError::Config(format!("smtp.from {:?} is not a mailbox", cfg.from)))?;
+    let tls = || TlsParameters::new(cfg.host.clone()).map_err(|e| DeliveryError::Config(e.to_string()));
     let (tls, default_port) = match cfg.tls {
         SmtpTls::None => (Tls::None, 25),
         SmtpTls::Starttls => (Tls::Required(tls()?), 587),

@@ -25,9 +25,7 @@ pub fn sign(key: &SigningKey, claims: &Claims) -> String {
     let header = serde_json::json!({"alg": key.alg().as_str(), "kid": key.kid(), "typ": "JWT"});
     let mut token = b64url(header.to_string().as_bytes());
     token.push('.');
-    token.push_str(&b64url(
-        &serde_json::to_vec(claims).expect("claims serialize"),
-    ));
+    token.push_str(&b64url(&serde_json::to_vec(claims).expect("claims serialize")));
     let signature = key.sign_bytes(token.as_bytes());
     token.push('.');
     token.push_str(&b64url(&signature));
@@ -49,13 +47,9 @@ pub fn verify<'k>(
     else {
         return Err(JwtError::Malformed);
     };
-    let header: Map<String, Value> = b64url_decode(header_b64)
-        .and_then(|h| serde_json::from_slice(&h).ok())
-        .ok_or(JwtError::Malformed)?;
-    let kid = header
-        .get("kid")
-        .and_then(Value::as_str)
-        .ok_or(JwtError::UnknownKey)?;
+    let header: Map<String, Value> =
+        b64url_decode(header_b64).and_then(|h| serde_json::from_slice(&h).ok()).ok_or(JwtError::Malformed)?;
+    let kid = header.get("kid").and_then(Value::as_str).ok_or(JwtError::UnknownKey)?;
     let key = key_for_kid(kid).ok_or(JwtError::UnknownKey)?;
     if header.get("alg").and_then(Value::as_str) != Some(key.alg().as_str()) {
         return Err(JwtError::WrongAlgorithm);
@@ -65,15 +59,9 @@ pub fn verify<'k>(
     if !key.verify_bytes(&token.as_bytes()[..signed_len], &signature) {
         return Err(JwtError::BadSignature);
     }
-    let claims: Claims = b64url_decode(payload_b64)
-        .and_then(|p| serde_json::from_slice(&p).ok())
-        .ok_or(JwtError::Malformed)?;
-    let time = |name: &str| {
-        claims
-            .get(name)
-            .map(|v| v.as_i64().ok_or(JwtError::Malformed))
-            .transpose()
-    };
+    let claims: Claims =
+        b64url_decode(payload_b64).and_then(|p| serde_json::from_slice(&p).ok()).ok_or(JwtError::Malformed)?;
+    let time = |name: &str| claims.get(name).map(|v| v.as_i64().ok_or(JwtError::Malformed)).transpose();
     match time("exp")? {
         Some(exp) if exp > now - leeway => {}
         Some(_) => return Err(JwtError::Expired),
@@ -104,10 +92,7 @@ mod tests {
     const NOW: i64 = 1_800_000_000;
 
     fn claims(exp: i64) -> Claims {
-        json!({"sub": "U1", "iat": NOW, "exp": exp})
-            .as_object()
-            .unwrap()
-            .clone()
+        json!({"sub": "U1", "iat": NOW, "exp": exp}).as_object().unwrap().clone()
     }
 
     fn check(token: &str, key: &VerifyingKey) -> Result<Claims, JwtError> {
@@ -124,10 +109,7 @@ mod tests {
 
             let mut parts: Vec<String> = token.split('.').map(String::from).collect();
             parts[1] = b64url(br#"{"sub":"admin","iat":1800000000,"exp":1800000060}"#);
-            assert_eq!(
-                check(&parts.join("."), &key.verifying_key()),
-                Err(JwtError::BadSignature)
-            );
+            assert_eq!(check(&parts.join("."), &key.verifying_key()), Err(JwtError::BadSignature));
         }
     }
 
@@ -138,10 +120,7 @@ mod tests {
         for alg in ["none", "HS256", "ES256"] {
             let header = b64url(json!({"alg": alg, "kid": key.kid()}).to_string().as_bytes());
             let forged = format!("{header}.{body}.");
-            assert_eq!(
-                check(&forged, &key.verifying_key()),
-                Err(JwtError::WrongAlgorithm)
-            );
+            assert_eq!(check(&forged, &key.verifying_key()), Err(JwtError::WrongAlgorithm));
         }
     }
 
@@ -150,25 +129,13 @@ mod tests {
         let key = SigningKey::generate(Algorithm::ES256).unwrap();
         let other = SigningKey::generate(Algorithm::ES256).unwrap();
         let token = sign(&other, &claims(NOW + 60));
-        assert_eq!(
-            check(&token, &key.verifying_key()),
-            Err(JwtError::UnknownKey)
-        );
-        assert_eq!(
-            check(&sign(&key, &claims(NOW - 10)), &key.verifying_key()),
-            Err(JwtError::Expired)
-        );
+        assert_eq!(check(&token, &key.verifying_key()), Err(JwtError::UnknownKey));
+        assert_eq!(check(&sign(&key, &claims(NOW - 10)), &key.verifying_key()), Err(JwtError::Expired));
         let mut future = claims(NOW + 600);
         future.insert("iat".into(), json!(NOW + 60));
-        assert_eq!(
-            check(&sign(&key, &future), &key.verifying_key()),
-            Err(JwtError::NotYetValid)
-        );
+        assert_eq!(check(&sign(&key, &future), &key.verifying_key()), Err(JwtError::NotYetValid));
         let mut no_exp = claims(0);
         no_exp.remove("exp");
-        assert_eq!(
-            check(&sign(&key, &no_exp), &key.verifying_key()),
-            Err(JwtError::Malformed)
-        );
+        assert_eq!(check(&sign(&key, &no_exp), &key.verifying_key()), Err(JwtError::Malformed));
     }
 }

@@ -77,26 +77,21 @@ pub struct SigningKey {
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningKey")
-            .field("kid", &self.kid)
-            .field("alg", &self.alg)
-            .finish_non_exhaustive()
+        f.debug_struct("SigningKey").field("kid", &self.kid).field("alg", &self.alg).finish_non_exhaustive()
     }
 }
 
 impl SigningKey {
     pub fn generate(alg: Algorithm) -> Result<Self, KeyError> {
         let pair = match alg {
-            Algorithm::RS256 => Pair::Rsa(
-                rsa::KeyPair::generate(rsa::KeySize::Rsa2048).map_err(|_| KeyError::Generate)?,
-            ),
+            Algorithm::RS256 => {
+                Pair::Rsa(rsa::KeyPair::generate(rsa::KeySize::Rsa2048).map_err(|_| KeyError::Generate)?)
+            }
             Algorithm::ES256 => Pair::Ec(
                 signature::EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_FIXED_SIGNING)
                     .map_err(|_| KeyError::Generate)?,
             ),
-            Algorithm::EdDSA => {
-                Pair::Ed(signature::Ed25519KeyPair::generate().map_err(|_| KeyError::Generate)?)
-            }
+            Algorithm::EdDSA => Pair::Ed(signature::Ed25519KeyPair::generate().map_err(|_| KeyError::Generate)?),
         };
         let kid = format!("K{}", b64url(&crate::random_bytes::<15>()));
         Ok(SigningKey { kid, alg, pair })
@@ -108,15 +103,10 @@ impl SigningKey {
         let pair = match alg {
             Algorithm::RS256 => Pair::Rsa(rsa::KeyPair::from_pkcs8(der).map_err(rejected)?),
             Algorithm::ES256 => Pair::Ec(
-                signature::EcdsaKeyPair::from_pkcs8(
-                    &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-                    der,
-                )
-                .map_err(rejected)?,
+                signature::EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, der)
+                    .map_err(rejected)?,
             ),
-            Algorithm::EdDSA => {
-                Pair::Ed(signature::Ed25519KeyPair::from_pkcs8(der).map_err(rejected)?)
-            }
+            Algorithm::EdDSA => Pair::Ed(signature::Ed25519KeyPair::from_pkcs8(der).map_err(rejected)?),
         };
         Ok(SigningKey { kid, alg, pair })
     }
@@ -141,20 +131,10 @@ impl SigningKey {
         match &self.pair {
             Pair::Rsa(k) => {
                 let mut sig = vec![0u8; k.public_modulus_len()];
-                k.sign(
-                    &signature::RSA_PKCS1_SHA256,
-                    &SystemRandom::new(),
-                    message,
-                    &mut sig,
-                )
-                .expect("rsa signing");
+                k.sign(&signature::RSA_PKCS1_SHA256, &SystemRandom::new(), message, &mut sig).expect("rsa signing");
                 sig
             }
-            Pair::Ec(k) => k
-                .sign(&SystemRandom::new(), message)
-                .expect("ecdsa signing")
-                .as_ref()
-                .to_vec(),
+            Pair::Ec(k) => k.sign(&SystemRandom::new(), message).expect("ecdsa signing").as_ref().to_vec(),
             Pair::Ed(k) => k.sign(message).as_ref().to_vec(),
         }
     }
@@ -211,18 +191,11 @@ pub struct VerifyingKey {
 impl VerifyingKey {
     pub fn from_jwk(jwk: &Jwk) -> Result<Self, KeyError> {
         let alg = Algorithm::parse(&jwk.alg).ok_or(KeyError::BadJwk)?;
-        let field = |v: &Option<String>| {
-            v.as_deref()
-                .and_then(crate::b64url_decode)
-                .ok_or(KeyError::BadJwk)
-        };
+        let field = |v: &Option<String>| v.as_deref().and_then(crate::b64url_decode).ok_or(KeyError::BadJwk);
         let key = match (alg, jwk.kty.as_str()) {
-            (Algorithm::RS256, "RSA") => rsa::PublicKeyComponents {
-                n: field(&jwk.n)?,
-                e: field(&jwk.e)?,
-            }
-            .to_parsed_public_key(&signature::RSA_PKCS1_2048_8192_SHA256)
-            .map_err(|_| KeyError::BadJwk)?,
+            (Algorithm::RS256, "RSA") => rsa::PublicKeyComponents { n: field(&jwk.n)?, e: field(&jwk.e)? }
+                .to_parsed_public_key(&signature::RSA_PKCS1_2048_8192_SHA256)
+                .map_err(|_| KeyError::BadJwk)?,
             (Algorithm::ES256, "EC") if jwk.crv.as_deref() == Some("P-256") => {
                 let mut point = vec![4u8];
                 point.extend(field(&jwk.x)?);
@@ -231,16 +204,11 @@ impl VerifyingKey {
                     .map_err(|_| KeyError::BadJwk)?
             }
             (Algorithm::EdDSA, "OKP") if jwk.crv.as_deref() == Some("Ed25519") => {
-                signature::ParsedPublicKey::new(&signature::ED25519, field(&jwk.x)?)
-                    .map_err(|_| KeyError::BadJwk)?
+                signature::ParsedPublicKey::new(&signature::ED25519, field(&jwk.x)?).map_err(|_| KeyError::BadJwk)?
             }
             _ => return Err(KeyError::BadJwk),
         };
-        Ok(VerifyingKey {
-            kid: jwk.kid.clone(),
-            alg,
-            key,
-        })
+        Ok(VerifyingKey { kid: jwk.kid.clone(), alg, key })
     }
 
     pub fn kid(&self) -> &str {

@@ -23,19 +23,14 @@ impl MasterKey {
         if bytes.len() != 32 {
             return Err(SealError::KeyLength);
         }
-        Ok(MasterKey(
-            RandomizedNonceKey::new(&AES_256_GCM, bytes).map_err(|_| SealError::KeyLength)?,
-        ))
+        Ok(MasterKey(RandomizedNonceKey::new(&AES_256_GCM, bytes).map_err(|_| SealError::KeyLength)?))
     }
 
     /// Encrypts `plaintext`; `context` is bound as associated data (e.g. the key id), so a sealed
     /// value cannot be swapped onto another row.
     pub fn seal(&self, context: &str, plaintext: &[u8]) -> Vec<u8> {
         let mut data = plaintext.to_vec();
-        let nonce = self
-            .0
-            .seal_in_place_append_tag(Aad::from(context.as_bytes()), &mut data)
-            .expect("aes-gcm seal");
+        let nonce = self.0.seal_in_place_append_tag(Aad::from(context.as_bytes()), &mut data).expect("aes-gcm seal");
         let mut out = nonce.as_ref().to_vec();
         out.extend(data);
         out
@@ -48,10 +43,8 @@ impl MasterKey {
         let (nonce, body) = sealed.split_at(NONCE_LEN);
         let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| SealError::Open)?;
         let mut data = body.to_vec();
-        let plain = self
-            .0
-            .open_in_place(nonce, Aad::from(context.as_bytes()), &mut data)
-            .map_err(|_| SealError::Open)?;
+        let plain =
+            self.0.open_in_place(nonce, Aad::from(context.as_bytes()), &mut data).map_err(|_| SealError::Open)?;
         Ok(plain.to_vec())
     }
 }
@@ -66,12 +59,7 @@ mod tests {
         let sealed = key.seal("kid-1", b"secret");
         assert_eq!(key.open("kid-1", &sealed).unwrap(), b"secret");
         assert!(key.open("kid-2", &sealed).is_err());
-        assert!(
-            MasterKey::from_bytes(&[8u8; 32])
-                .unwrap()
-                .open("kid-1", &sealed)
-                .is_err()
-        );
+        assert!(MasterKey::from_bytes(&[8u8; 32]).unwrap().open("kid-1", &sealed).is_err());
         let mut tampered = sealed.clone();
         *tampered.last_mut().unwrap() ^= 1;
         assert!(key.open("kid-1", &tampered).is_err());

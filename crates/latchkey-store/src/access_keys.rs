@@ -50,11 +50,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn access_key_by_hash(
-        &self,
-        project_id: &str,
-        key_hash: &str,
-    ) -> Result<Option<AccessKeyRow>> {
+    pub async fn access_key_by_hash(&self, project_id: &str, key_hash: &str) -> Result<Option<AccessKeyRow>> {
         Ok(sqlx::query_as(trusted(format!(
             "SELECT {ACCESS_KEY_COLUMNS} FROM access_keys WHERE key_hash = $1 AND project_id = $2"
         )))

@@ -38,13 +38,7 @@ impl Store {
     }
 
     /// A user's events of one action, newest first.
-    pub async fn user_audit(
-        &self,
-        project_id: &str,
-        user_id: &str,
-        action: &str,
-        limit: i64,
-    ) -> Result<Vec<AuditRow>> {
+    pub async fn user_audit(&self, project_id: &str, user_id: &str, action: &str, limit: i64) -> Result<Vec<AuditRow>> {
         Ok(sqlx::query_as(
             "SELECT id, project_id, occurred_at, action, actor_id, user_id, ip, user_agent, success, data FROM audit_events \
              WHERE project_id = $1 AND user_id = $2 AND action = $3 ORDER BY id DESC LIMIT $4",

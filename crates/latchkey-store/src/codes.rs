@@ -47,12 +47,7 @@ impl Store {
     }
 
     /// The newest unused code of `kind` for a login id (OTP verification looks codes up this way).
-    pub async fn latest_code(
-        &self,
-        project_id: &str,
-        kind: &str,
-        login_key: &str,
-    ) -> Result<Option<CodeRow>> {
+    pub async fn latest_code(&self, project_id: &str, kind: &str, login_key: &str) -> Result<Option<CodeRow>> {
         Ok(sqlx::query_as(trusted(format!(
             "SELECT {CODE_COLUMNS} FROM one_time_codes WHERE project_id = $1 AND kind = $2 AND login_key = $3 \
              AND used_at IS NULL ORDER BY created_at DESC, id DESC LIMIT 1"
@@ -64,12 +59,7 @@ impl Store {
         .await?)
     }
 
-    pub async fn code_by_secret(
-        &self,
-        project_id: &str,
-        kind: &str,
-        secret_hash: &str,
-    ) -> Result<Option<CodeRow>> {
+    pub async fn code_by_secret(&self, project_id: &str, kind: &str, secret_hash: &str) -> Result<Option<CodeRow>> {
         Ok(sqlx::query_as(trusted(format!(
             "SELECT {CODE_COLUMNS} FROM one_time_codes WHERE secret_hash = $1 AND project_id = $2 AND kind = $3"
         )))
@@ -80,11 +70,7 @@ impl Store {
         .await?)
     }
 
-    pub async fn code_by_pending_ref(
-        &self,
-        project_id: &str,
-        pending_hash: &str,
-    ) -> Result<Option<CodeRow>> {
+    pub async fn code_by_pending_ref(&self, project_id: &str, pending_hash: &str) -> Result<Option<CodeRow>> {
         Ok(sqlx::query_as(trusted(format!(
             "SELECT {CODE_COLUMNS} FROM one_time_codes WHERE pending_hash = $1 AND project_id = $2"
         )))
@@ -106,26 +92,23 @@ impl Store {
 
     /// Marks the code used. Exactly one caller ever gets `true` for a code.
     pub async fn consume_code(&self, id: &str, now: i64) -> Result<bool> {
-        let updated =
-            sqlx::query("UPDATE one_time_codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
-                .bind(now)
-                .bind(id)
-                .execute(&self.pool)
-                .await?
-                .rows_affected();
+        let updated = sqlx::query("UPDATE one_time_codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
+            .bind(now)
+            .bind(id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
         Ok(updated == 1)
     }
 
     /// Marks an enchanted link verified (its pending session may then be collected once).
     pub async fn mark_code_verified(&self, id: &str, now: i64) -> Result<bool> {
-        let updated = sqlx::query(
-            "UPDATE one_time_codes SET verified_at = $1 WHERE id = $2 AND verified_at IS NULL",
-        )
-        .bind(now)
-        .bind(id)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
+        let updated = sqlx::query("UPDATE one_time_codes SET verified_at = $1 WHERE id = $2 AND verified_at IS NULL")
+            .bind(now)
+            .bind(id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
         Ok(updated == 1)
     }
 }

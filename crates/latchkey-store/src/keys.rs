@@ -24,23 +24,21 @@ pub struct SigningKeyRow {
 
 impl Store {
     pub async fn insert_management_key(&self, row: &ManagementKeyRow) -> Result<()> {
-        sqlx::query("INSERT INTO management_keys (id, project_id, kind, key_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&row.id)
-            .bind(&row.project_id)
-            .bind(&row.kind)
-            .bind(&row.key_hash)
-            .bind(row.created_at)
-            .execute(&self.pool)
-            .await
-            .map_err(conflict("management key"))?;
+        sqlx::query(
+            "INSERT INTO management_keys (id, project_id, kind, key_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&row.id)
+        .bind(&row.project_id)
+        .bind(&row.kind)
+        .bind(&row.key_hash)
+        .bind(row.created_at)
+        .execute(&self.pool)
+        .await
+        .map_err(conflict("management key"))?;
         Ok(())
     }
 
-    pub async fn management_key_by_hash(
-        &self,
-        project_id: &str,
-        key_hash: &str,
-    ) -> Result<Option<ManagementKeyRow>> {
+    pub async fn management_key_by_hash(&self, project_id: &str, key_hash: &str) -> Result<Option<ManagementKeyRow>> {
         Ok(sqlx::query_as(
             "SELECT id, project_id, kind, key_hash, created_at FROM management_keys WHERE key_hash = $1 AND project_id = $2",
         )
@@ -53,13 +51,11 @@ impl Store {
     /// Adds `row` as the project's signing key and retires the previous ones, atomically.
     pub async fn add_signing_key(&self, row: &SigningKeyRow) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "UPDATE signing_keys SET retired_at = $1 WHERE project_id = $2 AND retired_at IS NULL",
-        )
-        .bind(row.created_at)
-        .bind(&row.project_id)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE project_id = $2 AND retired_at IS NULL")
+            .bind(row.created_at)
+            .bind(&row.project_id)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("INSERT INTO signing_keys (kid, project_id, alg, sealed_key, created_at, retired_at) VALUES ($1, $2, $3, $4, $5, NULL)")
             .bind(&row.kid)
             .bind(&row.project_id)
@@ -74,11 +70,7 @@ impl Store {
     }
 
     /// The project's keys still worth publishing: the active one and those retired after `retired_since`.
-    pub async fn signing_keys(
-        &self,
-        project_id: &str,
-        retired_since: i64,
-    ) -> Result<Vec<SigningKeyRow>> {
+    pub async fn signing_keys(&self, project_id: &str, retired_since: i64) -> Result<Vec<SigningKeyRow>> {
         Ok(sqlx::query_as(
             "SELECT kid, project_id, alg, sealed_key, created_at, retired_at FROM signing_keys \
              WHERE project_id = $1 AND (retired_at IS NULL OR retired_at > $2) ORDER BY created_at DESC, kid",

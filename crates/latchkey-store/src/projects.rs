@@ -11,35 +11,29 @@ pub struct ProjectRow {
 
 impl Store {
     pub async fn insert_project(&self, row: &ProjectRow) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO projects (id, name, settings, created_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(&row.id)
-        .bind(&row.name)
-        .bind(&row.settings)
-        .bind(row.created_at)
-        .execute(&self.pool)
-        .await
-        .map_err(conflict("project"))?;
+        sqlx::query("INSERT INTO projects (id, name, settings, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(&row.id)
+            .bind(&row.name)
+            .bind(&row.settings)
+            .bind(row.created_at)
+            .execute(&self.pool)
+            .await
+            .map_err(conflict("project"))?;
         Ok(())
     }
 
     pub async fn project(&self, id: &str) -> Result<Option<ProjectRow>> {
-        Ok(
-            sqlx::query_as("SELECT id, name, settings, created_at FROM projects WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
+        Ok(sqlx::query_as("SELECT id, name, settings, created_at FROM projects WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
     }
 
     /// The first project ever created: the one `latchkey serve` made on first start.
     pub async fn default_project(&self) -> Result<Option<ProjectRow>> {
-        Ok(sqlx::query_as(
-            "SELECT id, name, settings, created_at FROM projects ORDER BY created_at, id LIMIT 1",
-        )
-        .fetch_optional(&self.pool)
-        .await?)
+        Ok(sqlx::query_as("SELECT id, name, settings, created_at FROM projects ORDER BY created_at, id LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?)
     }
 
     pub async fn update_project_settings(&self, id: &str, settings: &str) -> Result<()> {

@@ -17,45 +17,40 @@ pub struct SessionRow {
     pub revoked_at: Option<i64>,
 }
 
-const SESSION_COLUMNS: &str = "id, project_id, user_id, refresh_jti, tenant_id, amr, created_at, refreshed_at, expires_at, revoked_at";
+const SESSION_COLUMNS: &str =
+    "id, project_id, user_id, refresh_jti, tenant_id, amr, created_at, refreshed_at, expires_at, revoked_at";
 
 impl Store {
     pub async fn insert_session(&self, s: &SessionRow) -> Result<()> {
-        sqlx::query(trusted(format!("INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")))
-            .bind(&s.id)
-            .bind(&s.project_id)
-            .bind(&s.user_id)
-            .bind(&s.refresh_jti)
-            .bind(&s.tenant_id)
-            .bind(&s.amr)
-            .bind(s.created_at)
-            .bind(s.refreshed_at)
-            .bind(s.expires_at)
-            .bind(s.revoked_at)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(trusted(format!(
+            "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        )))
+        .bind(&s.id)
+        .bind(&s.project_id)
+        .bind(&s.user_id)
+        .bind(&s.refresh_jti)
+        .bind(&s.tenant_id)
+        .bind(&s.amr)
+        .bind(s.created_at)
+        .bind(s.refreshed_at)
+        .bind(s.expires_at)
+        .bind(s.revoked_at)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
     pub async fn session(&self, project_id: &str, id: &str) -> Result<Option<SessionRow>> {
-        Ok(sqlx::query_as(trusted(format!(
-            "SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1 AND project_id = $2"
-        )))
-        .bind(id)
-        .bind(project_id)
-        .fetch_optional(&self.pool)
-        .await?)
+        Ok(sqlx::query_as(trusted(format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1 AND project_id = $2")))
+            .bind(id)
+            .bind(project_id)
+            .fetch_optional(&self.pool)
+            .await?)
     }
 
     /// Moves the session to a new refresh jti if `current_jti` is still the valid one.
     /// Returns false when another refresh won the race or the session was revoked meanwhile.
-    pub async fn rotate_session(
-        &self,
-        id: &str,
-        current_jti: &str,
-        new_jti: &str,
-        now: i64,
-    ) -> Result<bool> {
+    pub async fn rotate_session(&self, id: &str, current_jti: &str, new_jti: &str, now: i64) -> Result<bool> {
         let updated = sqlx::query(
             "UPDATE sessions SET refresh_jti = $1, refreshed_at = $2 WHERE id = $3 AND refresh_jti = $4 AND revoked_at IS NULL",
         )
@@ -97,18 +92,15 @@ impl Store {
     }
 
     /// Revokes every live session of a user; returns how many were revoked.
-    pub async fn revoke_user_sessions(
-        &self,
-        project_id: &str,
-        user_id: &str,
-        now: i64,
-    ) -> Result<u64> {
-        Ok(sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE project_id = $2 AND user_id = $3 AND revoked_at IS NULL")
-            .bind(now)
-            .bind(project_id)
-            .bind(user_id)
-            .execute(&self.pool)
-            .await?
-            .rows_affected())
+    pub async fn revoke_user_sessions(&self, project_id: &str, user_id: &str, now: i64) -> Result<u64> {
+        Ok(sqlx::query(
+            "UPDATE sessions SET revoked_at = $1 WHERE project_id = $2 AND user_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(project_id)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
     }
 }

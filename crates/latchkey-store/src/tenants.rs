@@ -21,44 +21,39 @@ fn tenant_from_row(row: &AnyRow) -> sqlx::Result<TenantRow> {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
         domains: serde_json::from_str(&row.try_get::<String, _>("domains")?).unwrap_or_default(),
-        attributes: serde_json::from_str(&row.try_get::<String, _>("attributes")?)
-            .unwrap_or_default(),
+        attributes: serde_json::from_str(&row.try_get::<String, _>("attributes")?).unwrap_or_default(),
         enforce_sso: row.try_get::<i64, _>("enforce_sso")? != 0,
         disabled: row.try_get::<i64, _>("disabled")? != 0,
         created_at: row.try_get("created_at")?,
     })
 }
 
-const TENANT_COLUMNS: &str =
-    "project_id, id, name, domains, attributes, enforce_sso, disabled, created_at";
+const TENANT_COLUMNS: &str = "project_id, id, name, domains, attributes, enforce_sso, disabled, created_at";
 
 impl Store {
     pub async fn insert_tenant(&self, tenant: &TenantRow) -> Result<()> {
-        sqlx::query(trusted(format!(
-            "INSERT INTO tenants ({TENANT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-        )))
-        .bind(&tenant.project_id)
-        .bind(&tenant.id)
-        .bind(&tenant.name)
-        .bind(serde_json::to_string(&tenant.domains).expect("json"))
-        .bind(tenant.attributes.to_string())
-        .bind(flag(tenant.enforce_sso))
-        .bind(flag(tenant.disabled))
-        .bind(tenant.created_at)
-        .execute(&self.pool)
-        .await
-        .map_err(conflict("tenant"))?;
+        sqlx::query(trusted(format!("INSERT INTO tenants ({TENANT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")))
+            .bind(&tenant.project_id)
+            .bind(&tenant.id)
+            .bind(&tenant.name)
+            .bind(serde_json::to_string(&tenant.domains).expect("json"))
+            .bind(tenant.attributes.to_string())
+            .bind(flag(tenant.enforce_sso))
+            .bind(flag(tenant.disabled))
+            .bind(tenant.created_at)
+            .execute(&self.pool)
+            .await
+            .map_err(conflict("tenant"))?;
         Ok(())
     }
 
     pub async fn tenant(&self, project_id: &str, id: &str) -> Result<Option<TenantRow>> {
-        let row = sqlx::query(trusted(format!(
-            "SELECT {TENANT_COLUMNS} FROM tenants WHERE project_id = $1 AND id = $2"
-        )))
-        .bind(project_id)
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row =
+            sqlx::query(trusted(format!("SELECT {TENANT_COLUMNS} FROM tenants WHERE project_id = $1 AND id = $2")))
+                .bind(project_id)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(row.as_ref().map(tenant_from_row).transpose()?)
     }
 
@@ -69,10 +64,7 @@ impl Store {
         .bind(project_id)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .iter()
-            .map(tenant_from_row)
-            .collect::<sqlx::Result<_>>()?)
+        Ok(rows.iter().map(tenant_from_row).collect::<sqlx::Result<_>>()?)
     }
 
     /// Deletes a tenant and its memberships; with `cascade`, also the users that belonged only to it.
@@ -94,10 +86,7 @@ impl Store {
                         .execute(&mut *tx)
                         .await?;
                 }
-                sqlx::query("DELETE FROM users WHERE id = $1")
-                    .bind(&user_id)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query("DELETE FROM users WHERE id = $1").bind(&user_id).execute(&mut *tx).await?;
             }
         }
         sqlx::query("DELETE FROM user_tenants WHERE project_id = $1 AND tenant_id = $2")

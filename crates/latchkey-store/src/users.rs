@@ -65,8 +65,7 @@ fn user_from_row(row: &AnyRow) -> sqlx::Result<UserRow> {
         status: row.try_get("status")?,
         test: row.try_get::<i64, _>("test")? != 0,
         roles: json_list(&row.try_get::<String, _>("roles")?),
-        attributes: serde_json::from_str(&row.try_get::<String, _>("attributes")?)
-            .unwrap_or_default(),
+        attributes: serde_json::from_str(&row.try_get::<String, _>("attributes")?).unwrap_or_default(),
         password_hash: row.try_get("password_hash")?,
         tenants: Vec::new(),
         created_at: row.try_get("created_at")?,
@@ -147,31 +146,24 @@ impl Store {
     }
 
     pub async fn user(&self, project_id: &str, user_id: &str) -> Result<Option<UserRow>> {
-        let row = sqlx::query(trusted(format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE id = $1 AND project_id = $2"
-        )))
-        .bind(user_id)
-        .bind(project_id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = sqlx::query(trusted(format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1 AND project_id = $2")))
+            .bind(user_id)
+            .bind(project_id)
+            .fetch_optional(&self.pool)
+            .await?;
         match row {
             Some(row) => Ok(Some(self.complete_user(user_from_row(&row)?).await?)),
             None => Ok(None),
         }
     }
 
-    pub async fn user_by_login_id(
-        &self,
-        project_id: &str,
-        login_id: &str,
-    ) -> Result<Option<UserRow>> {
-        let user_id: Option<String> = sqlx::query_scalar(
-            "SELECT user_id FROM user_login_ids WHERE project_id = $1 AND login_key = $2",
-        )
-        .bind(project_id)
-        .bind(login_key(login_id))
-        .fetch_optional(&self.pool)
-        .await?;
+    pub async fn user_by_login_id(&self, project_id: &str, login_id: &str) -> Result<Option<UserRow>> {
+        let user_id: Option<String> =
+            sqlx::query_scalar("SELECT user_id FROM user_login_ids WHERE project_id = $1 AND login_key = $2")
+                .bind(project_id)
+                .bind(login_key(login_id))
+                .fetch_optional(&self.pool)
+                .await?;
         match user_id {
             Some(id) => self.user(project_id, &id).await,
             None => Ok(None),
@@ -179,24 +171,18 @@ impl Store {
     }
 
     async fn complete_user(&self, mut user: UserRow) -> Result<UserRow> {
-        user.login_ids = sqlx::query_scalar(
-            "SELECT login_id FROM user_login_ids WHERE user_id = $1 ORDER BY position",
-        )
-        .bind(&user.id)
-        .fetch_all(&self.pool)
-        .await?;
-        let tenants: Vec<(String, String)> = sqlx::query_as(
-            "SELECT tenant_id, roles FROM user_tenants WHERE user_id = $1 ORDER BY tenant_id",
-        )
-        .bind(&user.id)
-        .fetch_all(&self.pool)
-        .await?;
+        user.login_ids = sqlx::query_scalar("SELECT login_id FROM user_login_ids WHERE user_id = $1 ORDER BY position")
+            .bind(&user.id)
+            .fetch_all(&self.pool)
+            .await?;
+        let tenants: Vec<(String, String)> =
+            sqlx::query_as("SELECT tenant_id, roles FROM user_tenants WHERE user_id = $1 ORDER BY tenant_id")
+                .bind(&user.id)
+                .fetch_all(&self.pool)
+                .await?;
         user.tenants = tenants
             .into_iter()
-            .map(|(tenant_id, roles)| UserTenantRow {
-                tenant_id,
-                roles: json_list(&roles),
-            })
+            .map(|(tenant_id, roles)| UserTenantRow { tenant_id, roles: json_list(&roles) })
             .collect();
         Ok(user)
     }
@@ -221,12 +207,10 @@ impl Store {
     }
 
     pub async fn test_user_ids(&self, project_id: &str) -> Result<Vec<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT id FROM users WHERE project_id = $1 AND test = 1")
-                .bind(project_id)
-                .fetch_all(&self.pool)
-                .await?,
-        )
+        Ok(sqlx::query_scalar("SELECT id FROM users WHERE project_id = $1 AND test = 1")
+            .bind(project_id)
+            .fetch_all(&self.pool)
+            .await?)
     }
 }
 

@@ -21,10 +21,10 @@ def test_refresh_rotation(sdk, make_server):
         assert refresh_jwt(rotated) != refresh_jwt(resp), "with rotation on, refresh must issue a new refresh JWT"
         assert rotated["refreshSessionToken"]["sub"] == resp["userId"]
         check_session_claims(srv, await c.validate_session(session_jwt(rotated)), resp["userId"])
-        with server_error(401, "E064001"):
-            await c.refresh_session(refresh_jwt(resp))  # the rotated-out token is dead
-        again = await c.refresh_session(refresh_jwt(rotated))
+        again = await c.refresh_session(refresh_jwt(rotated))  # the new refresh JWT works
         check_session_claims(srv, await c.validate_session(session_jwt(again)), resp["userId"])
+        with server_error(401, "E064001"):
+            await c.refresh_session(refresh_jwt(resp))  # the rotated-out one is dead
 
     sdk.run(scenario, server=srv)
 

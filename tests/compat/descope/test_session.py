@@ -221,6 +221,8 @@ def test_my_tenants_of_the_selected_tenant(sdk, server):
     async def scenario(c):
         tenant_id, name, resp = await tenant_member_login(c, server)
         selected = await c.select_tenant(tenant_id, refresh_jwt(resp))
+        assert "refreshSessionToken" in selected, "select_tenant must return a new refresh JWT (with dct)"
+        assert selected["refreshSessionToken"]["dct"] == tenant_id
         tenants = (await c.my_tenants(refresh_jwt(selected), dct=True))["tenants"]
         assert [(t["id"], t["name"]) for t in tenants] == [(tenant_id, name)]
 
