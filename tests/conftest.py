@@ -32,3 +32,6 @@ def make_server():
     yield start
     for srv in started:
         srv.cleanup()
+
+# Suites for routes still being built wait here until their server side lands.
+collect_ignore = ["pending"]

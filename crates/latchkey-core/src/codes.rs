@@ -57,6 +57,36 @@ pub struct SignUpUser {
     pub phone: Option<String>,
 }
 
+/// A request to send a sign-in code or link.
+#[derive(Debug, Clone)]
+pub struct Start<'a> {
+    pub channel: Channel,
+    pub login_id: &'a str,
+    pub mode: StartMode,
+    pub options: LoginOptions,
+    /// Where a link points (magic and enchanted links).
+    pub uri: Option<&'a str>,
+    /// The refresh token of a step-up or MFA sign-in.
+    pub refresh: Option<&'a str>,
+}
+
+/// A signed-in user's request to change its email or phone.
+#[derive(Debug, Clone)]
+pub struct AddressUpdate<'a> {
+    pub channel: Channel,
+    pub login_id: &'a str,
+    pub address: &'a str,
+    pub add_to_login_ids: bool,
+    /// A link to this URI instead of a code.
+    pub uri: Option<&'a str>,
+}
+
+/// The one-time secret a message carries.
+enum Sent {
+    Code(String),
+    Link(String),
+}
+
 #[derive(Debug, Clone)]
 pub enum StartMode {
     SignIn,
@@ -167,10 +197,8 @@ impl Core {
             return Err(Error::missing("loginId"));
         }
         let existing = self.inner.store.user_by_login_id(&project.id, login_id).await?;
-        if let Some(user) = &existing {
-            if user.status == "disabled" {
-                return Err(Error::new(Code::UserDisabled, "User is disabled"));
-            }
+        if existing.as_ref().is_some_and(|user| user.status == "disabled") {
+            return Err(Error::new(Code::UserDisabled, "User is disabled"));
         }
         match (mode, existing) {
             (StartMode::SignUp(_), Some(_)) => {
@@ -237,9 +265,12 @@ impl Core {
         to: &str,
         subject: &str,
         body: String,
-        code: Option<String>,
-        link: Option<String>,
+        sent: Sent,
     ) -> Result<()> {
+        let (code, link) = match sent {
+            Sent::Code(code) => (Some(code), None),
+            Sent::Link(link) => (None, Some(link)),
+        };
         let message = MessageRow {
             id: row_id(),
             project_id: project.id.clone(),
@@ -273,51 +304,33 @@ impl Core {
         Ok(())
     }
 
+    /// Counts the attempt, checks step-up, and decides who the code is for and where it goes.
+    async fn prepare(&self, project: &Project, caller: &Caller, start: Start<'_>) -> Result<(Payload, String)> {
+        self.check_rate(project, caller, Some(&login_key(start.login_id))).await?;
+        self.check_stepup(project, &start.options, start.login_id, start.refresh).await?;
+        let (action, address) = self.plan(project, start.channel, start.login_id, start.mode).await?;
+        let payload = Payload {
+            action,
+            channel: start.channel,
+            login_id: start.login_id.trim().to_string(),
+            options: start.options,
+        };
+        Ok((payload, address))
+    }
+
     /// Sends an OTP code for sign-in, sign-up or either.
-    pub async fn start_otp(
-        &self,
-        project: &Project,
-        caller: &Caller,
-        channel: Channel,
-        login_id: &str,
-        mode: StartMode,
-        options: LoginOptions,
-        refresh: Option<&str>,
-    ) -> Result<Masked> {
-        self.check_rate(project, caller, Some(&login_key(login_id))).await?;
-        self.check_stepup(project, &options, login_id, refresh).await?;
-        let (action, address) = self.plan(project, channel, login_id, mode).await?;
-        let payload = Payload { action, channel, login_id: login_id.trim().to_string(), options };
-        let code = random_digits(6);
-        self.store_code(project, OTP, &payload, &code, None, self.inner.policy.code_ttl).await?;
-        let minutes = (self.inner.policy.code_ttl + 59) / 60;
-        let body = format!(
-            "Your {} code is {code}. It expires in {minutes} minutes. If you did not ask for it, ignore this message.",
-            project.name
-        );
-        self.deliver(project, channel, &address, "Your sign-in code", body, Some(code), None).await?;
-        Ok(mask(channel, &address))
+    pub async fn start_otp(&self, project: &Project, caller: &Caller, start: Start<'_>) -> Result<Masked> {
+        let (payload, address) = self.prepare(project, caller, start).await?;
+        self.send_code(project, &payload, &address, "Your sign-in code").await?;
+        Ok(mask(payload.channel, &address))
     }
 
     /// Sends a magic link (`<uri>?t=<token>`) for sign-in, sign-up or either.
-    pub async fn start_magic_link(
-        &self,
-        project: &Project,
-        caller: &Caller,
-        channel: Channel,
-        login_id: &str,
-        uri: Option<&str>,
-        mode: StartMode,
-        options: LoginOptions,
-        refresh: Option<&str>,
-    ) -> Result<Masked> {
-        let uri = require_uri(uri)?;
-        self.check_rate(project, caller, Some(&login_key(login_id))).await?;
-        self.check_stepup(project, &options, login_id, refresh).await?;
-        let (action, address) = self.plan(project, channel, login_id, mode).await?;
-        let payload = Payload { action, channel, login_id: login_id.trim().to_string(), options };
+    pub async fn start_magic_link(&self, project: &Project, caller: &Caller, start: Start<'_>) -> Result<Masked> {
+        let uri = require_uri(start.uri)?;
+        let (payload, address) = self.prepare(project, caller, start).await?;
         self.send_link(project, LINK, &payload, uri, &address, None).await?;
-        Ok(mask(channel, &address))
+        Ok(mask(payload.channel, &address))
     }
 
     /// Sends an enchanted link; the waiting client collects the session with the pending ref.
@@ -325,21 +338,24 @@ impl Core {
         &self,
         project: &Project,
         caller: &Caller,
-        channel: Channel,
-        login_id: &str,
-        uri: Option<&str>,
-        mode: StartMode,
-        options: LoginOptions,
-        refresh: Option<&str>,
+        start: Start<'_>,
     ) -> Result<LinkStart> {
-        let uri = require_uri(uri)?;
-        self.check_rate(project, caller, Some(&login_key(login_id))).await?;
-        self.check_stepup(project, &options, login_id, refresh).await?;
-        let (action, address) = self.plan(project, channel, login_id, mode).await?;
-        let payload = Payload { action, channel, login_id: login_id.trim().to_string(), options };
+        let uri = require_uri(start.uri)?;
+        let (payload, address) = self.prepare(project, caller, start).await?;
         let pending_ref = random_id("", 32);
         self.send_link(project, ENCHANTED, &payload, uri, &address, Some(&pending_ref)).await?;
-        Ok(LinkStart { link_id: random_digits(2), pending_ref, masked: mask(channel, &address) })
+        Ok(LinkStart { link_id: random_digits(2), pending_ref, masked: mask(payload.channel, &address) })
+    }
+
+    async fn send_code(&self, project: &Project, payload: &Payload, address: &str, subject: &str) -> Result<()> {
+        let code = random_digits(6);
+        self.store_code(project, OTP, payload, &code, None, self.inner.policy.code_ttl).await?;
+        let minutes = (self.inner.policy.code_ttl + 59) / 60;
+        let body = format!(
+            "Your {} code is {code}. It expires in {minutes} minutes. If you did not ask for it, ignore this message.",
+            project.name
+        );
+        self.deliver(project, payload.channel, address, subject, body, Sent::Code(code)).await
     }
 
     async fn send_link(
@@ -358,7 +374,7 @@ impl Core {
             "Sign in to {}: {link}\nThe link works once and expires soon. If you did not ask for it, ignore this message.",
             project.name
         );
-        self.deliver(project, payload.channel, address, "Your sign-in link", body, None, Some(link)).await
+        self.deliver(project, payload.channel, address, "Your sign-in link", body, Sent::Link(link)).await
     }
 
     /// Sends a code (or a link, when `uri` is given) to a new email or phone of a signed-in user.
@@ -368,35 +384,35 @@ impl Core {
         project: &Project,
         caller: &Caller,
         refresh: &str,
-        channel: Channel,
-        login_id: &str,
-        address: &str,
-        add_to_login_ids: bool,
-        uri: Option<&str>,
+        update: AddressUpdate<'_>,
     ) -> Result<Masked> {
         let live = self.live_session(project, refresh).await?;
         let user = self.user_by_id(project, &live.session.user_id).await?;
-        if !user.login_ids.iter().any(|l| login_key(l) == login_key(login_id)) {
+        if !user.login_ids.iter().any(|l| login_key(l) == login_key(update.login_id)) {
             return Err(Error::invalid("loginId", "does not belong to the signed-in user"));
         }
-        let field = if channel.is_email() { "email" } else { "phone" };
-        if address.trim().is_empty() {
+        let field = if update.channel.is_email() { "email" } else { "phone" };
+        if update.address.trim().is_empty() {
             return Err(Error::missing(field));
         }
-        validate_address(channel, field, address)?;
-        self.check_rate(project, caller, Some(&login_key(login_id))).await?;
-        let action = Action::UpdateAddress { user_id: user.id.clone(), address: address.to_string(), add_to_login_ids };
-        let payload = Payload { action, channel, login_id: login_id.to_string(), options: LoginOptions::default() };
-        match uri {
-            Some(uri) => self.send_link(project, LINK, &payload, require_uri(Some(uri))?, address, None).await?,
-            None => {
-                let code = random_digits(6);
-                self.store_code(project, OTP, &payload, &code, None, self.inner.policy.code_ttl).await?;
-                let body = format!("Your {} verification code is {code}.", project.name);
-                self.deliver(project, channel, address, "Verify your new address", body, Some(code), None).await?;
-            }
+        validate_address(update.channel, field, update.address)?;
+        self.check_rate(project, caller, Some(&login_key(update.login_id))).await?;
+        let action = Action::UpdateAddress {
+            user_id: user.id.clone(),
+            address: update.address.to_string(),
+            add_to_login_ids: update.add_to_login_ids,
+        };
+        let payload = Payload {
+            action,
+            channel: update.channel,
+            login_id: update.login_id.to_string(),
+            options: LoginOptions::default(),
+        };
+        match update.uri {
+            Some(uri) => self.send_link(project, LINK, &payload, require_uri(Some(uri))?, update.address, None).await?,
+            None => self.send_code(project, &payload, update.address, "Verify your new address").await?,
         }
-        Ok(mask(channel, address))
+        Ok(mask(update.channel, update.address))
     }
 
     /// Checks an OTP code for a login id and completes what it was sent for.

@@ -26,7 +26,11 @@ pub(crate) struct ProjectKeys {
 impl ProjectKeys {
     /// The newest key already active at `now`.
     pub fn active(&self, now: i64) -> &SigningKey {
-        let (_, key) = self.signing.iter().find(|(from, _)| *from <= now).unwrap_or_else(|| self.signing.last().expect("a project has keys"));
+        let (_, key) = self
+            .signing
+            .iter()
+            .find(|(from, _)| *from <= now)
+            .unwrap_or_else(|| self.signing.last().expect("a project has keys"));
         key
     }
 
@@ -65,12 +69,9 @@ impl Core {
 
     pub(crate) async fn project_keys(&self, project_id: &str, force_reload: bool) -> Result<Arc<ProjectKeys>> {
         let now = self.now();
-        if !force_reload {
-            if let Some(keys) = self.inner.keys.projects.read().expect("key cache").get(project_id) {
-                if now - keys.loaded_at < CACHE_SECS {
-                    return Ok(keys.clone());
-                }
-            }
+        let cached = self.inner.keys.projects.read().expect("key cache").get(project_id).cloned();
+        if let Some(keys) = cached.filter(|keys| !force_reload && now - keys.loaded_at < CACHE_SECS) {
+            return Ok(keys);
         }
         // Tokens live at most refresh_ttl, so keys retired longer ago than that verify nothing.
         let rows = self.inner.store.signing_keys(project_id, now - self.inner.policy.refresh_ttl).await?;
@@ -79,7 +80,8 @@ impl Core {
             let alg = Algorithm::parse(&row.alg).ok_or_else(|| Error::internal(format!("unknown alg {}", row.alg)))?;
             let sealed = b64url_decode(&row.sealed_key).ok_or_else(|| Error::internal("sealed key is not base64"))?;
             let der = self.inner.secrets.master.open(&row.kid, &sealed).map_err(Error::internal)?;
-            signing.push((row.created_at, SigningKey::from_pkcs8(row.kid.clone(), alg, &der).map_err(Error::internal)?));
+            signing
+                .push((row.created_at, SigningKey::from_pkcs8(row.kid.clone(), alg, &der).map_err(Error::internal)?));
         }
         if signing.is_empty() {
             return Err(Error::internal("project has no signing key"));

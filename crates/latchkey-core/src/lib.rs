@@ -19,7 +19,7 @@ mod users;
 use std::sync::Arc;
 
 pub use access_keys::{CreatedAccessKey, NewAccessKey};
-pub use codes::{Channel, LinkStart, Masked, SignUpUser, StartMode, TestCode};
+pub use codes::{AddressUpdate, Channel, LinkStart, Masked, SignUpUser, Start, StartMode, TestCode};
 pub use error::{Code, Error, Result};
 pub use latchkey_jose::{Algorithm, Jwk};
 pub use latchkey_store::{MessageRow, Store, TenantRow, UserRow, UserTenantRow};

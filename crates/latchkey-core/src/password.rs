@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::audit::Event;
 use crate::codes::Channel;
 use crate::users::{NewUser, user_not_found};
-use crate::{Caller, Code, Core, Error, LoginOptions, Masked, Project, Result, SignUpUser, SignedIn};
+use crate::{Caller, Code, Core, Error, LoginOptions, Masked, Project, Result, SignUpUser, SignedIn, Start, StartMode};
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -41,7 +41,8 @@ impl PasswordPolicy {
         if password.len() > MAX_PASSWORD {
             return weak(format!("must have at most {MAX_PASSWORD} bytes"));
         }
-        let rules: [(bool, fn(char) -> bool, &str); 4] = [
+        type Rule = (bool, fn(char) -> bool, &'static str);
+        let rules: [Rule; 4] = [
             (self.lowercase, |c| c.is_lowercase(), "a lowercase letter"),
             (self.uppercase, |c| c.is_uppercase(), "an uppercase letter"),
             (self.number, |c| c.is_ascii_digit(), "a digit"),
@@ -206,17 +207,15 @@ impl Core {
         login_id: &str,
         redirect_url: Option<&str>,
     ) -> Result<Masked> {
-        self.start_magic_link(
-            project,
-            caller,
-            Channel::Email,
+        let start = Start {
+            channel: Channel::Email,
             login_id,
-            redirect_url,
-            crate::StartMode::SignIn,
-            LoginOptions::default(),
-            None,
-        )
-        .await
+            mode: StartMode::SignIn,
+            options: LoginOptions::default(),
+            uri: redirect_url,
+            refresh: None,
+        };
+        self.start_magic_link(project, caller, start).await
     }
 }
 

@@ -63,10 +63,8 @@ impl Core {
         let mut live = self.live_session(project, refresh).await?;
         let user = self.user_by_id(project, &live.session.user_id).await?;
         let tenant = (!tenant_id.is_empty()).then_some(tenant_id);
-        if let Some(tenant) = tenant {
-            if !user.tenants.iter().any(|t| t.tenant_id == tenant) {
-                return Err(Error::new(Code::TenantNotFound, "The user is not a member of this tenant"));
-            }
+        if tenant.is_some_and(|tenant| !user.tenants.iter().any(|t| t.tenant_id == tenant)) {
+            return Err(Error::new(Code::TenantNotFound, "The user is not a member of this tenant"));
         }
         self.inner.store.set_session_tenant(&live.session.id, tenant).await?;
         live.session.tenant_id = tenant.map(str::to_string);

@@ -174,13 +174,7 @@ impl Core {
         let session_jwt = self.session_jwt(project, &user, &session, custom.clone()).await?;
         let refresh_jwt = self.refresh_jwt(project, &session, &custom).await?;
         self.audit(project, Event::new("LoginSucceed", caller).user(&user.id).data(json!({"method": amr}))).await;
-        Ok(SignedIn {
-            session_jwt,
-            refresh_jwt,
-            refresh_expires_at: session.expires_at,
-            user,
-            first_seen,
-        })
+        Ok(SignedIn { session_jwt, refresh_jwt, refresh_expires_at: session.expires_at, user, first_seen })
     }
 
     /// Verifies a refresh token and finds its live session; any failure is the same 401.

@@ -154,7 +154,7 @@ pub fn write_private(path: &Path, contents: &str) -> Fallible<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        create_private_dir(dir)?;
     }
     let mut file = std::fs::OpenOptions::new()
         .write(true)
@@ -165,6 +165,19 @@ pub fn write_private(path: &Path, contents: &str) -> Fallible<()> {
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     file.write_all(contents.as_bytes()).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(())
+}
+
+/// Creates a directory (and its parents) that only its owner can enter, if it does not exist.
+pub fn create_private_dir(dir: &Path) -> Fallible<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if dir.as_os_str().is_empty() || dir.exists() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| format!("cannot create {}: {e}", dir.display()))
 }
 
 /// Startup and CLI errors are sentences for the operator.

@@ -17,8 +17,7 @@ use crate::config::{Config, Fallible, write_private};
 /// Opens the store and builds the core service; `issuer_base` is the URL tokens are issued from.
 pub async fn open_core(config: &Config, issuer_base: &str) -> Fallible<Core> {
     if config.database_url.starts_with("sqlite:") {
-        std::fs::create_dir_all(&config.data_dir)
-            .map_err(|e| format!("cannot create {}: {e}", config.data_dir.display()))?;
+        config::create_private_dir(&config.data_dir)?;
     }
     let store = Store::open(&config.database_url).await.map_err(|e| format!("cannot open the database: {e}"))?;
     let delivery =

@@ -93,6 +93,13 @@ fn main() {
     }
 }
 
+/// The store and its default project, for the admin commands.
+async fn open_project(store: &StoreArgs) -> Fallible<(latchkey_core::Core, latchkey_core::Project)> {
+    let core = latchkey_server::open_core(&Config::load(store, None)?, "").await?;
+    let project = core.default_project().await.map_err(|e| e.to_string())?;
+    Ok((core, project.ok_or("no project yet: run `latchkey serve` once")?))
+}
+
 async fn run(command: Command) -> Fallible<()> {
     match command {
         Command::Serve { store, listen } => latchkey_server::serve(Config::load(&store, listen)?).await,
@@ -121,12 +128,7 @@ async fn run(command: Command) -> Fallible<()> {
         Command::Keys { command: KeysCommand::Rotate { store, alg } } => {
             let alg = Algorithm::parse(&alg)
                 .ok_or_else(|| format!("unknown algorithm {alg:?}: use RS256, ES256 or EdDSA"))?;
-            let core = latchkey_server::open_core(&Config::load(&store, None)?, "").await?;
-            let project = core
-                .default_project()
-                .await
-                .map_err(|e| e.to_string())?
-                .ok_or("no project yet: run `latchkey serve` once")?;
+            let (core, project) = open_project(&store).await?;
             let kid = core.rotate_signing_key(&project.id, alg).await.map_err(|e| e.to_string())?;
             println!("new signing key {kid} ({}) for project {}", alg.as_str(), project.id);
             Ok(())
@@ -138,12 +140,7 @@ async fn run(command: Command) -> Fallible<()> {
                     (store, Some((refresh_rotation, auth_requires_management_key)))
                 }
             };
-            let core = latchkey_server::open_core(&Config::load(&store, None)?, "").await?;
-            let project = core
-                .default_project()
-                .await
-                .map_err(|e| e.to_string())?
-                .ok_or("no project yet: run `latchkey serve` once")?;
+            let (core, project) = open_project(&store).await?;
             let mut settings: ProjectSettings = project.settings.clone();
             if let Some((rotation, auth_key)) = change {
                 settings.refresh_rotation = rotation.unwrap_or(settings.refresh_rotation);

@@ -96,3 +96,17 @@ impl Store {
 fn trusted(sql: String) -> sqlx::AssertSqlSafe<String> {
     sqlx::AssertSqlSafe(sql)
 }
+
+impl Store {
+    /// Connects to a database server for administrative statements (creating test databases).
+    pub async fn open_admin(url: &str) -> Result<Store> {
+        install_default_drivers();
+        Ok(Store { pool: AnyPoolOptions::new().max_connections(1).connect(url).await? })
+    }
+
+    /// Runs one statement built by the caller; for tests and tooling, never with user input.
+    pub async fn execute_admin(&self, sql: &str) -> Result<()> {
+        self.pool.execute(trusted(sql.to_string())).await?;
+        Ok(())
+    }
+}

@@ -1,4 +1,5 @@
-use sqlx::any::AnyRow;
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::Query;
 use sqlx::{Any, Row, Transaction};
 
 use crate::{Result, Store, conflict, flag, trusted};
@@ -77,27 +78,12 @@ impl Store {
     /// Inserts a user with its login ids and tenants; `Conflict("login id")` if one is taken.
     pub async fn insert_user(&self, user: &UserRow) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(trusted(format!(
-            "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
-        )))
-        .bind(&user.id)
-        .bind(&user.project_id)
-        .bind(&user.email)
-        .bind(flag(user.verified_email))
-        .bind(&user.phone)
-        .bind(flag(user.verified_phone))
-        .bind(&user.name)
-        .bind(&user.given_name)
-        .bind(&user.middle_name)
-        .bind(&user.family_name)
-        .bind(&user.picture)
-        .bind(&user.status)
-        .bind(flag(user.test))
-        .bind(serde_json::to_string(&user.roles).expect("json"))
-        .bind(user.attributes.to_string())
-        .bind(&user.password_hash)
-        .bind(user.created_at)
-        .bind(user.updated_at)
+        bind_user(
+            sqlx::query(trusted(format!(
+                "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+            ))),
+            user,
+        )
         .execute(&mut *tx)
         .await
         .map_err(conflict("user"))?;
@@ -110,27 +96,16 @@ impl Store {
     /// Writes every field of `user`, including login ids and tenants.
     pub async fn update_user(&self, user: &UserRow) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "UPDATE users SET email = $1, verified_email = $2, phone = $3, verified_phone = $4, name = $5, \
-             given_name = $6, middle_name = $7, family_name = $8, picture = $9, status = $10, test = $11, \
-             roles = $12, attributes = $13, password_hash = $14, updated_at = $15 WHERE id = $16",
+        // The same parameter numbers as the insert; id, project and creation time stay as they are.
+        bind_user(
+            sqlx::query(
+                "UPDATE users SET email = $3, verified_email = $4, phone = $5, verified_phone = $6, name = $7, \
+                 given_name = $8, middle_name = $9, family_name = $10, picture = $11, status = $12, test = $13, \
+                 roles = $14, attributes = $15, password_hash = $16, updated_at = $18 \
+                 WHERE id = $1 AND project_id = $2 AND created_at = $17",
+            ),
+            user,
         )
-        .bind(&user.email)
-        .bind(flag(user.verified_email))
-        .bind(&user.phone)
-        .bind(flag(user.verified_phone))
-        .bind(&user.name)
-        .bind(&user.given_name)
-        .bind(&user.middle_name)
-        .bind(&user.family_name)
-        .bind(&user.picture)
-        .bind(&user.status)
-        .bind(flag(user.test))
-        .bind(serde_json::to_string(&user.roles).expect("json"))
-        .bind(user.attributes.to_string())
-        .bind(&user.password_hash)
-        .bind(user.updated_at)
-        .bind(&user.id)
         .execute(&mut *tx)
         .await?;
         for table in ["user_login_ids", "user_tenants"] {
@@ -212,6 +187,29 @@ impl Store {
             .fetch_all(&self.pool)
             .await?)
     }
+}
+
+/// Binds a user's columns in `USER_COLUMNS` order ($1 to $18).
+fn bind_user<'q>(query: Query<'q, Any, AnyArguments>, user: &'q UserRow) -> Query<'q, Any, AnyArguments> {
+    query
+        .bind(&user.id)
+        .bind(&user.project_id)
+        .bind(&user.email)
+        .bind(flag(user.verified_email))
+        .bind(&user.phone)
+        .bind(flag(user.verified_phone))
+        .bind(&user.name)
+        .bind(&user.given_name)
+        .bind(&user.middle_name)
+        .bind(&user.family_name)
+        .bind(&user.picture)
+        .bind(&user.status)
+        .bind(flag(user.test))
+        .bind(serde_json::to_string(&user.roles).expect("json"))
+        .bind(user.attributes.to_string())
+        .bind(&user.password_hash)
+        .bind(user.created_at)
+        .bind(user.updated_at)
 }
 
 async fn write_login_ids(tx: &mut Transaction<'static, Any>, user: &UserRow) -> Result<()> {

@@ -3,7 +3,7 @@
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use latchkey_core::{Channel, Code, Core, Error, LoginOptions, Masked, SignUpUser, StartMode};
+use latchkey_core::{AddressUpdate, Channel, Code, Core, Error, LoginOptions, Masked, SignUpUser, StartMode};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -90,19 +90,31 @@ impl Start {
         user.phone = user.phone.filter(|p| !p.is_empty()).or(self.phone.take());
         StartMode::SignUp(user)
     }
+}
 
-    fn options(&mut self) -> LoginOptions {
-        self.login_options.take().unwrap_or_default()
+impl Start {
+    /// The core request for a start route; `mode` None means sign-up with the body's details.
+    fn request<'a>(
+        &'a mut self,
+        ctx: &'a AuthCtx,
+        method: &str,
+        mode: Option<StartMode>,
+    ) -> Result<latchkey_core::Start<'a>, ApiError> {
+        let mode = mode.unwrap_or_else(|| self.sign_up());
+        Ok(latchkey_core::Start {
+            channel: channel(method)?,
+            login_id: &self.login_id,
+            mode,
+            options: self.login_options.take().unwrap_or_default(),
+            uri: self.uri.as_deref(),
+            refresh: ctx.token_opt(),
+        })
     }
 }
 
 async fn start_otp(core: Core, ctx: AuthCtx, method: String, mut body: Start, mode: Option<StartMode>) -> Reply {
-    let channel = channel(&method)?;
-    let mode = mode.unwrap_or_else(|| body.sign_up());
-    let options = body.options();
-    let masked_to =
-        core.start_otp(&ctx.project, &ctx.caller, channel, &body.login_id, mode, options, ctx.token_opt()).await?;
-    Ok(masked(masked_to))
+    let start = body.request(&ctx, &method, mode)?;
+    Ok(masked(core.start_otp(&ctx.project, &ctx.caller, start).await?))
 }
 
 async fn otp_sign_up(State(core): State<Core>, ctx: AuthCtx, Path(m): Path<String>, Body(b): Body<Start>) -> Reply {
@@ -149,19 +161,14 @@ struct UpdateAddress {
 async fn update_address(core: Core, ctx: AuthCtx, channel: Channel, b: UpdateAddress, link: bool) -> Reply {
     let address = if channel == Channel::Email { b.email } else { b.phone }.unwrap_or_default();
     let uri = link.then(|| b.uri.filter(|u| !u.is_empty()).unwrap_or_else(|| core.default_link_uri()));
-    let m = core
-        .start_update_address(
-            &ctx.project,
-            &ctx.caller,
-            ctx.token()?,
-            channel,
-            &b.login_id,
-            &address,
-            b.add_to_login_ids.unwrap_or(false),
-            uri.as_deref(),
-        )
-        .await?;
-    Ok(masked(m))
+    let update = AddressUpdate {
+        channel,
+        login_id: &b.login_id,
+        address: &address,
+        add_to_login_ids: b.add_to_login_ids.unwrap_or(false),
+        uri: uri.as_deref(),
+    };
+    Ok(masked(core.start_update_address(&ctx.project, &ctx.caller, ctx.token()?, update).await?))
 }
 
 async fn otp_update_email(State(core): State<Core>, ctx: AuthCtx, Body(b): Body<UpdateAddress>) -> Reply {
@@ -186,22 +193,8 @@ async fn link_update_phone(State(core): State<Core>, ctx: AuthCtx, Body(b): Body
 }
 
 async fn start_link(core: Core, ctx: AuthCtx, method: String, mut body: Start, mode: Option<StartMode>) -> Reply {
-    let channel = channel(&method)?;
-    let mode = mode.unwrap_or_else(|| body.sign_up());
-    let options = body.options();
-    let m = core
-        .start_magic_link(
-            &ctx.project,
-            &ctx.caller,
-            channel,
-            &body.login_id,
-            body.uri.as_deref(),
-            mode,
-            options,
-            ctx.token_opt(),
-        )
-        .await?;
-    Ok(masked(m))
+    let start = body.request(&ctx, &method, mode)?;
+    Ok(masked(core.start_magic_link(&ctx.project, &ctx.caller, start).await?))
 }
 
 async fn link_sign_up(State(core): State<Core>, ctx: AuthCtx, Path(m): Path<String>, Body(b): Body<Start>) -> Reply {
@@ -232,22 +225,9 @@ async fn link_verify(State(core): State<Core>, ctx: AuthCtx, Body(b): Body<Token
 }
 
 async fn start_enchanted(core: Core, ctx: AuthCtx, method: String, mut body: Start, mode: Option<StartMode>) -> Reply {
-    let channel = channel(&method)?;
-    let mode = mode.unwrap_or_else(|| body.sign_up());
-    let options = body.options();
-    let started = core
-        .start_enchanted_link(
-            &ctx.project,
-            &ctx.caller,
-            channel,
-            &body.login_id,
-            body.uri.as_deref(),
-            mode,
-            options,
-            ctx.token_opt(),
-        )
-        .await?;
-    let key = if channel == Channel::Email { "maskedEmail" } else { "maskedPhone" };
+    let start = body.request(&ctx, &method, mode)?;
+    let started = core.start_enchanted_link(&ctx.project, &ctx.caller, start).await?;
+    let key = if started.masked.channel == Channel::Email { "maskedEmail" } else { "maskedPhone" };
     Ok(Json(json!({"linkId": started.link_id, "pendingRef": started.pending_ref, key: started.masked.address})))
 }
 
