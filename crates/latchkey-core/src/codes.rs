@@ -628,6 +628,23 @@ impl Core {
         }
     }
 
+    /// Mails an invitation: a single-use sign-in link to `uri` (the app's invite page).
+    pub async fn invite(&self, project: &Project, user: &UserRow, uri: Option<&str>) -> Result<()> {
+        let uri = match uri.filter(|u| !u.is_empty()) {
+            Some(uri) => require_uri(Some(uri))?.to_string(),
+            None => self.default_link_uri(),
+        };
+        let email = user.email.clone().ok_or_else(|| Error::invalid("email", "is needed to send an invitation"))?;
+        let login_id = user.login_ids.first().cloned().unwrap_or_default();
+        let payload =
+            Payload { action: Action::SignIn, channel: Channel::Email, login_id, options: LoginOptions::default() };
+        let token = random_id("", 43);
+        self.store_code(project, LINK, &payload, &token, None, self.inner.policy.invite_ttl).await?;
+        let link = with_query(&uri, &token);
+        let body = format!("You are invited to {}. Sign in here: {link}", project.name);
+        self.deliver(project, Channel::Email, &email, "You are invited", body, Sent::Link(link)).await
+    }
+
     /// A single-use sign-in token for an existing user, redeemed with the magic-link verify route.
     pub async fn embedded_link(
         &self,

@@ -28,6 +28,11 @@ pub enum Code {
     UserDisabled,
     TenantNotFound,
     TenantExists,
+    RoleNotFound,
+    RoleExists,
+    PermissionNotFound,
+    PermissionExists,
+    AccessKeyNotFound,
     RateLimited,
     DeliveryFailed,
     Internal,
@@ -59,6 +64,11 @@ impl Code {
             Code::UserDisabled => "E071003",
             Code::TenantNotFound => "E072001",
             Code::TenantExists => "E072002",
+            Code::RoleNotFound => "E073001",
+            Code::RoleExists => "E073002",
+            Code::PermissionNotFound => "E074001",
+            Code::PermissionExists => "E074002",
+            Code::AccessKeyNotFound => "E075001",
             Code::RateLimited => "E130429",
             Code::DeliveryFailed => "E090001",
             Code::Internal => "E999999",
@@ -81,9 +91,14 @@ impl Code {
             | Code::BadRefreshToken
             | Code::BadAccessKey => 401,
             Code::UserDisabled => 403,
-            Code::NotFoundRoute | Code::UserNotFound | Code::TenantNotFound => 404,
+            Code::NotFoundRoute
+            | Code::UserNotFound
+            | Code::TenantNotFound
+            | Code::RoleNotFound
+            | Code::PermissionNotFound
+            | Code::AccessKeyNotFound => 404,
             Code::MethodNotAllowed => 405,
-            Code::UserExists | Code::TenantExists => 409,
+            Code::UserExists | Code::TenantExists | Code::RoleExists | Code::PermissionExists => 409,
             Code::BodyTooLarge => 413,
             Code::RateLimited => 429,
             Code::DeliveryFailed => 502,
@@ -117,6 +132,11 @@ impl Code {
             Code::UserDisabled => "User is disabled",
             Code::TenantNotFound => "Tenant not found",
             Code::TenantExists => "Tenant already exists",
+            Code::RoleNotFound => "Role not found",
+            Code::RoleExists => "Role already exists",
+            Code::PermissionNotFound => "Permission not found",
+            Code::PermissionExists => "Permission already exists",
+            Code::AccessKeyNotFound => "Access key not found",
             Code::RateLimited => "Too many requests",
             Code::DeliveryFailed => "Message delivery failed",
             Code::Internal => "Internal error",
@@ -172,6 +192,12 @@ impl From<latchkey_store::StoreError> for Error {
         match err {
             latchkey_store::StoreError::Conflict("login id" | "user") => {
                 Error::new(Code::UserExists, "A user with this login id already exists")
+            }
+            latchkey_store::StoreError::Conflict("role") => {
+                Error::new(Code::RoleExists, "A role with this name already exists")
+            }
+            latchkey_store::StoreError::Conflict("permission") => {
+                Error::new(Code::PermissionExists, "A permission with this name already exists")
             }
             latchkey_store::StoreError::Conflict("tenant") => {
                 Error::new(Code::TenantExists, "A tenant with this id already exists")

@@ -10,6 +10,7 @@ mod keys;
 mod limits;
 mod password;
 mod projects;
+mod roles;
 mod secrets;
 mod sessions;
 mod tenants;
@@ -18,16 +19,17 @@ mod users;
 
 use std::sync::Arc;
 
-pub use access_keys::{CreatedAccessKey, NewAccessKey};
+pub use access_keys::{AccessKeyUpdate, CreatedAccessKey, NewAccessKey};
 pub use codes::{AddressUpdate, Channel, LinkStart, Masked, SignUpUser, Start, StartMode, TestCode};
 pub use error::{Code, Error, Result};
 pub use latchkey_jose::{Algorithm, Jwk};
-pub use latchkey_store::{MessageRow, Store, TenantRow, UserRow, UserTenantRow};
+pub use latchkey_store::{AccessKeyRow, MessageRow, PermissionRow, RoleRow, Store, TenantRow, UserRow, UserTenantRow};
 pub use password::PasswordPolicy;
 pub use projects::{Bootstrap, Project, ProjectSettings};
+pub use roles::{NewRole, RoleFilter};
 pub use tenants::NewTenant;
 pub use tokens::{LoginOptions, SignedIn};
-pub use users::{NewUser, validate_email, validate_phone};
+pub use users::{NewUser, UserChange, UserPatch, validate_email, validate_phone};
 
 use latchkey_delivery::Delivery;
 
@@ -39,6 +41,8 @@ pub struct Policy {
     pub session_ttl: i64,
     pub refresh_ttl: i64,
     pub code_ttl: i64,
+    /// Invitation links live longer than sign-in codes.
+    pub invite_ttl: i64,
     pub code_max_attempts: i64,
     pub rate_window: i64,
     pub rate_per_ip: i64,
@@ -53,6 +57,7 @@ impl Default for Policy {
             session_ttl: 600,
             refresh_ttl: 28 * 24 * 3600,
             code_ttl: 300,
+            invite_ttl: 7 * 24 * 3600,
             code_max_attempts: 5,
             rate_window: 60,
             rate_per_ip: 300,

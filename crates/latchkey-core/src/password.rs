@@ -57,7 +57,7 @@ impl PasswordPolicy {
     }
 }
 
-async fn hash_password(password: &str) -> Result<String> {
+pub(crate) async fn hash_password(password: &str) -> Result<String> {
     let password = password.to_string();
     tokio::task::spawn_blocking(move || {
         let salt = latchkey_jose::random_bytes::<16>();

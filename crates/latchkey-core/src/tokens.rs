@@ -75,17 +75,6 @@ impl Core {
         format!("{}/{}", self.inner.policy.issuer_base.trim_end_matches('/'), project.id)
     }
 
-    /// The RBAC claims of a user: project roles and per-tenant roles.
-    fn authorization_claims(user: &UserRow) -> Map<String, Value> {
-        let tenants: Map<String, Value> =
-            user.tenants.iter().map(|t| (t.tenant_id.clone(), json!({"roles": t.roles, "permissions": []}))).collect();
-        let mut claims = Map::new();
-        claims.insert("roles".into(), json!(user.roles));
-        claims.insert("permissions".into(), json!([]));
-        claims.insert("tenants".into(), Value::Object(tenants));
-        claims
-    }
-
     async fn sign(&self, project: &Project, claims: &Claims) -> Result<String> {
         let keys = self.project_keys(&project.id, false).await?;
         Ok(latchkey_jose::sign(keys.active(self.now()), claims))
@@ -100,7 +89,7 @@ impl Core {
     ) -> Result<String> {
         let now = self.now();
         let mut claims = extra;
-        claims.extend(Self::authorization_claims(user));
+        claims.extend(self.authorization_claims(project, user).await?);
         claims.insert("sub".into(), json!(user.id));
         claims.insert("iss".into(), json!(self.issuer(project)));
         claims.insert("iat".into(), json!(now));

@@ -27,6 +27,53 @@ pub struct NewUser {
     pub test: bool,
     pub status: Option<String>,
     pub password_hash: Option<String>,
+    /// A cleartext password to set: checked against the policy and hashed.
+    pub password: Option<String>,
+}
+
+/// Fields a patch sets; `None` leaves a field as it is. An update is a patch of every field.
+#[derive(Debug, Clone, Default)]
+pub struct UserPatch {
+    pub email: Option<String>,
+    pub verified_email: Option<bool>,
+    pub phone: Option<String>,
+    pub verified_phone: Option<bool>,
+    pub name: Option<String>,
+    pub given_name: Option<String>,
+    pub middle_name: Option<String>,
+    pub family_name: Option<String>,
+    pub picture: Option<String>,
+    pub roles: Option<Vec<String>>,
+    pub tenants: Option<Vec<UserTenantRow>>,
+    pub attributes: Option<serde_json::Value>,
+    pub additional_login_ids: Option<Vec<String>>,
+    pub status: Option<String>,
+}
+
+impl UserPatch {
+    /// An update: every field given, and what is not given is cleared.
+    pub fn replace_all(new: NewUser) -> UserPatch {
+        UserPatch {
+            email: Some(new.email.unwrap_or_default()),
+            verified_email: new.verified_email,
+            phone: Some(new.phone.unwrap_or_default()),
+            verified_phone: new.verified_phone,
+            name: Some(new.name.unwrap_or_default()),
+            given_name: Some(new.given_name.unwrap_or_default()),
+            middle_name: Some(new.middle_name.unwrap_or_default()),
+            family_name: Some(new.family_name.unwrap_or_default()),
+            picture: Some(new.picture.unwrap_or_default()),
+            roles: Some(new.roles),
+            tenants: Some(new.tenants),
+            attributes: Some(new.attributes.unwrap_or_else(|| json!({}))),
+            additional_login_ids: Some(new.additional_login_ids),
+            status: new.status,
+        }
+    }
+}
+
+fn empty_to_none(value: String) -> Option<String> {
+    (!value.is_empty()).then_some(value)
 }
 
 const MAX_FIELD: usize = 256;
@@ -94,6 +141,13 @@ impl Core {
                 return Err(Error::new(Code::TenantNotFound, format!("Tenant '{}' does not exist", tenant.tenant_id)));
             }
         }
+        let password_hash = match &new.password {
+            Some(password) => {
+                self.inner.policy.password.check("password", password)?;
+                Some(crate::password::hash_password(password).await?)
+            }
+            None => new.password_hash.clone(),
+        };
         let status = new.status.clone().unwrap_or_else(|| "invited".into());
         if !["enabled", "disabled", "invited"].contains(&status.as_str()) {
             return Err(Error::invalid("status", "must be enabled, disabled or invited"));
@@ -118,7 +172,7 @@ impl Core {
             test: new.test,
             roles: new.roles,
             attributes: new.attributes.filter(|a| a.is_object()).unwrap_or_else(|| json!({})),
-            password_hash: new.password_hash,
+            password_hash,
             tenants: new.tenants,
             created_at: now,
             updated_at: now,
@@ -155,4 +209,256 @@ impl Core {
 
 pub(crate) fn user_not_found() -> Error {
     Error::new(Code::UserNotFound, "User not found")
+}
+
+/// One management change to a user.
+#[derive(Debug, Clone)]
+pub enum UserChange {
+    Status(String),
+    /// Replaces the login id; None removes it (a user keeps at least one).
+    LoginId(Option<String>),
+    Email {
+        email: Option<String>,
+        verified: Option<bool>,
+    },
+    Phone {
+        phone: Option<String>,
+        verified: Option<bool>,
+    },
+    Name {
+        name: Option<String>,
+        given_name: Option<String>,
+        middle_name: Option<String>,
+        family_name: Option<String>,
+    },
+    Picture(Option<String>),
+    CustomAttribute {
+        key: String,
+        value: serde_json::Value,
+    },
+    /// Role changes in a tenant (Some) or project-wide (None).
+    SetRoles {
+        tenant_id: Option<String>,
+        roles: Vec<String>,
+    },
+    AddRoles {
+        tenant_id: Option<String>,
+        roles: Vec<String>,
+    },
+    RemoveRoles {
+        tenant_id: Option<String>,
+        roles: Vec<String>,
+    },
+    AddTenant(String),
+    RemoveTenant(String),
+    Patch(Box<UserPatch>),
+}
+
+impl UserChange {
+    fn action(&self) -> &'static str {
+        match self {
+            UserChange::Status(_) => "UserStatusChanged",
+            UserChange::AddRoles { .. } | UserChange::SetRoles { .. } | UserChange::RemoveRoles { .. } => {
+                "UserRolesChanged"
+            }
+            UserChange::AddTenant(_) | UserChange::RemoveTenant(_) => "UserTenantsChanged",
+            _ => "UserModified",
+        }
+    }
+}
+
+fn merge_roles(current: &mut Vec<String>, change: &UserChange) {
+    match change {
+        UserChange::SetRoles { roles, .. } => *current = roles.clone(),
+        UserChange::AddRoles { roles, .. } => {
+            for role in roles {
+                if !current.contains(role) {
+                    current.push(role.clone());
+                }
+            }
+        }
+        UserChange::RemoveRoles { roles, .. } => current.retain(|r| !roles.contains(r)),
+        _ => {}
+    }
+}
+
+impl Core {
+    async fn apply_patch(&self, project: &Project, user: &mut UserRow, patch: &UserPatch) -> Result<()> {
+        if let Some(email) = patch.email.clone() {
+            let email = empty_to_none(email);
+            if let Some(email) = &email {
+                validate_email("email", email)?;
+            }
+            user.verified_email =
+                email.is_some() && patch.verified_email.unwrap_or(user.verified_email || user.email.is_none());
+            user.email = email;
+        }
+        if let Some(phone) = patch.phone.clone() {
+            let phone = empty_to_none(phone);
+            if let Some(phone) = &phone {
+                validate_phone("phone", phone)?;
+            }
+            user.verified_phone = phone.is_some() && patch.verified_phone.unwrap_or(user.verified_phone);
+            user.phone = phone;
+        }
+        let texts = [
+            ("name", &patch.name, &mut user.name),
+            ("givenName", &patch.given_name, &mut user.given_name),
+            ("middleName", &patch.middle_name, &mut user.middle_name),
+            ("familyName", &patch.family_name, &mut user.family_name),
+            ("picture", &patch.picture, &mut user.picture),
+        ];
+        for (field, given, current) in texts {
+            if let Some(value) = given {
+                validate_text(field, given)?;
+                *current = empty_to_none(value.clone());
+            }
+        }
+        if let Some(status) = &patch.status {
+            if !["enabled", "disabled", "invited"].contains(&status.as_str()) {
+                return Err(Error::invalid("status", "must be enabled, disabled or invited"));
+            }
+            user.status = status.clone();
+        }
+        if let Some(roles) = &patch.roles {
+            user.roles = roles.clone();
+        }
+        if let Some(tenants) = &patch.tenants {
+            for tenant in tenants {
+                self.tenant(project, &tenant.tenant_id).await?;
+            }
+            user.tenants = tenants.clone();
+        }
+        if let Some(attributes) = &patch.attributes {
+            user.attributes = if attributes.is_object() { attributes.clone() } else { json!({}) };
+        }
+        if let Some(additional) = &patch.additional_login_ids {
+            user.login_ids.truncate(1);
+            user.login_ids.extend(additional.iter().filter(|l| !l.trim().is_empty()).cloned());
+        }
+        Ok(())
+    }
+
+    /// Users by id; unknown ids are skipped.
+    pub async fn users_by_ids(&self, project: &Project, ids: &[String]) -> Result<Vec<UserRow>> {
+        let mut users = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(user) = self.inner.store.user(&project.id, id).await? {
+                users.push(user);
+            }
+        }
+        Ok(users)
+    }
+
+    /// Applies one management change to the user with `login_id`, checking it like a creation.
+    pub async fn change_user(
+        &self,
+        project: &Project,
+        login_id: &str,
+        change: UserChange,
+        caller: &Caller,
+    ) -> Result<UserRow> {
+        if login_id.trim().is_empty() {
+            return Err(Error::missing("loginId"));
+        }
+        let mut user = self.user_by_login_id(project, login_id).await?;
+        match &change {
+            UserChange::Status(status) => {
+                if !["enabled", "disabled"].contains(&status.as_str()) {
+                    return Err(Error::invalid("status", "must be enabled or disabled"));
+                }
+                user.status = status.clone();
+            }
+            UserChange::LoginId(new) => {
+                let position = user
+                    .login_ids
+                    .iter()
+                    .position(|l| latchkey_store::login_key(l) == latchkey_store::login_key(login_id));
+                let position = position.ok_or_else(user_not_found)?;
+                match new.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+                    Some(new) if new.len() > MAX_FIELD => {
+                        return Err(Error::invalid("newLoginId", "is too long (at most 256 characters)"));
+                    }
+                    Some(new) => user.login_ids[position] = new.to_string(),
+                    None if user.login_ids.len() == 1 => {
+                        return Err(Error::invalid("newLoginId", "cannot remove the user's last login id"));
+                    }
+                    None => {
+                        user.login_ids.remove(position);
+                    }
+                }
+            }
+            UserChange::Email { email, verified } => {
+                let email = email.clone().filter(|e| !e.is_empty());
+                if let Some(email) = &email {
+                    validate_email("email", email)?;
+                }
+                user.verified_email = email.is_some() && verified.unwrap_or(user.verified_email);
+                user.email = email;
+            }
+            UserChange::Phone { phone, verified } => {
+                let phone = phone.clone().filter(|p| !p.is_empty());
+                if let Some(phone) = &phone {
+                    validate_phone("phone", phone)?;
+                }
+                user.verified_phone = phone.is_some() && verified.unwrap_or(user.verified_phone);
+                user.phone = phone;
+            }
+            UserChange::Name { name, given_name, middle_name, family_name } => {
+                for (field, value) in [
+                    ("name", name),
+                    ("givenName", given_name),
+                    ("middleName", middle_name),
+                    ("familyName", family_name),
+                ] {
+                    validate_text(field, value)?;
+                }
+                user.name = name.clone();
+                user.given_name = given_name.clone().or(user.given_name.take());
+                user.middle_name = middle_name.clone().or(user.middle_name.take());
+                user.family_name = family_name.clone().or(user.family_name.take());
+            }
+            UserChange::Picture(picture) => {
+                validate_text("picture", picture)?;
+                user.picture = picture.clone();
+            }
+            UserChange::CustomAttribute { key, value } => {
+                if key.trim().is_empty() {
+                    return Err(Error::missing("attributeKey"));
+                }
+                if !user.attributes.is_object() {
+                    user.attributes = json!({});
+                }
+                user.attributes[key.as_str()] = value.clone();
+            }
+            UserChange::SetRoles { tenant_id, .. }
+            | UserChange::AddRoles { tenant_id, .. }
+            | UserChange::RemoveRoles { tenant_id, .. } => match tenant_id.as_deref().filter(|t| !t.is_empty()) {
+                None => merge_roles(&mut user.roles, &change),
+                Some(tenant) => {
+                    let membership = match user.tenants.iter().position(|t| t.tenant_id == tenant) {
+                        Some(i) => &mut user.tenants[i],
+                        None => {
+                            self.tenant(project, tenant).await?;
+                            user.tenants.push(UserTenantRow { tenant_id: tenant.to_string(), roles: Vec::new() });
+                            user.tenants.last_mut().expect("just pushed")
+                        }
+                    };
+                    merge_roles(&mut membership.roles, &change);
+                }
+            },
+            UserChange::AddTenant(tenant) => {
+                self.tenant(project, tenant).await?;
+                if !user.tenants.iter().any(|t| &t.tenant_id == tenant) {
+                    user.tenants.push(UserTenantRow { tenant_id: tenant.clone(), roles: Vec::new() });
+                }
+            }
+            UserChange::RemoveTenant(tenant) => user.tenants.retain(|t| &t.tenant_id != tenant),
+            UserChange::Patch(patch) => self.apply_patch(project, &mut user, patch).await?,
+        }
+        user.updated_at = self.now();
+        self.inner.store.update_user(&user).await?;
+        self.audit(project, Event::new(change.action(), caller).user(&user.id)).await;
+        Ok(user)
+    }
 }

@@ -121,6 +121,7 @@ impl Config {
             session_ttl: t.session_ttl_secs,
             refresh_ttl: t.refresh_ttl_secs,
             code_ttl: t.code_ttl_secs,
+            invite_ttl: latchkey_core::Policy::default().invite_ttl,
             code_max_attempts: t.code_max_attempts,
             rate_window: r.window_secs,
             rate_per_ip: r.per_ip,

@@ -89,34 +89,51 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// A JSON body; a broken one is refused with where it broke. An empty body reads as `{}`.
+/// A JSON object body; a broken one is refused with where it broke. An empty body reads as `{}`.
 pub struct Body<T>(pub T);
+
+/// A JSON array body (a few management routes take a bare list).
+pub struct ArrayBody<T>(pub T);
+
+/// Parses a body whose first significant byte must be `open` (`{` or `[`).
+async fn parse_json<S: Send + Sync, T: DeserializeOwned>(req: Request, state: &S, open: u8) -> Result<T, ApiError> {
+    let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError(Error::new(Code::BodyTooLarge, format!("Request body is larger than {BODY_LIMIT} bytes")))
+        } else {
+            ApiError(Error::new(Code::MalformedRequest, "Request body could not be read"))
+        }
+    })?;
+    let empty: &[u8] = if open == b'{' { b"{}" } else { b"[]" };
+    let text: &[u8] = match bytes.iter().position(|b| !b.is_ascii_whitespace()) {
+        None => empty,
+        Some(at) if bytes[at] == open => &bytes,
+        // serde would read an array into a struct field by field: the shape is checked first.
+        Some(at) => {
+            let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
+            let column = at - bytes[..at].iter().rposition(|b| *b == b'\n').map_or(0, |nl| nl + 1) + 1;
+            let shape = if open == b'{' { "object" } else { "array" };
+            let message = format!("Invalid JSON body: expected a JSON {shape} at line {line} column {column}");
+            return Err(ApiError(Error::new(Code::MalformedRequest, message)));
+        }
+    };
+    serde_json::from_slice(text)
+        .map_err(|err| ApiError(Error::new(Code::MalformedRequest, format!("Invalid JSON body: {err}"))))
+}
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError(Error::new(Code::BodyTooLarge, format!("Request body is larger than {BODY_LIMIT} bytes")))
-            } else {
-                ApiError(Error::new(Code::MalformedRequest, "Request body could not be read"))
-            }
-        })?;
-        let text: &[u8] = match bytes.iter().position(|b| !b.is_ascii_whitespace()) {
-            None => b"{}",
-            Some(at) if bytes[at] == b'{' => &bytes,
-            // serde would read an array into a struct field by field: only objects are bodies.
-            Some(at) => {
-                let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
-                let column = at - bytes[..at].iter().rposition(|b| *b == b'\n').map_or(0, |nl| nl + 1) + 1;
-                let message = format!("Invalid JSON body: expected a JSON object at line {line} column {column}");
-                return Err(ApiError(Error::new(Code::MalformedRequest, message)));
-            }
-        };
-        serde_json::from_slice(text)
-            .map(Body)
-            .map_err(|err| ApiError(Error::new(Code::MalformedRequest, format!("Invalid JSON body: {err}"))))
+        parse_json(req, state, b'{').await.map(Body)
+    }
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ArrayBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        parse_json(req, state, b'[').await.map(ArrayBody)
     }
 }
 

@@ -70,3 +70,43 @@ impl Store {
         .await?)
     }
 }
+
+impl Store {
+    pub async fn access_keys(&self, project_id: &str) -> Result<Vec<AccessKeyRow>> {
+        Ok(sqlx::query_as(trusted(format!(
+            "SELECT {ACCESS_KEY_COLUMNS} FROM access_keys WHERE project_id = $1 ORDER BY created_at, id"
+        )))
+        .bind(project_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Writes the editable fields (name, description, status, claims, IPs) of a key.
+    pub async fn update_access_key(&self, k: &AccessKeyRow) -> Result<bool> {
+        let updated = sqlx::query(
+            "UPDATE access_keys SET name = $1, description = $2, status = $3, custom_claims = $4, permitted_ips = $5 \
+             WHERE id = $6 AND project_id = $7",
+        )
+        .bind(&k.name)
+        .bind(&k.description)
+        .bind(&k.status)
+        .bind(&k.custom_claims)
+        .bind(&k.permitted_ips)
+        .bind(&k.id)
+        .bind(&k.project_id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(updated == 1)
+    }
+
+    pub async fn delete_access_key(&self, project_id: &str, id: &str) -> Result<bool> {
+        let deleted = sqlx::query("DELETE FROM access_keys WHERE id = $1 AND project_id = $2")
+            .bind(id)
+            .bind(project_id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(deleted == 1)
+    }
+}

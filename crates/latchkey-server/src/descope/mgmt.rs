@@ -1,15 +1,18 @@
 //! `/v1/mgmt/*`: the management routes of this slice (users, tenants, test users, access keys).
 
 use axum::extract::{Query, State};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, patch, post};
 use axum::{Json, Router};
-use latchkey_core::{Channel, Core, Error, LoginOptions, NewAccessKey, NewTenant, NewUser};
+use latchkey_core::{
+    AccessKeyRow, AccessKeyUpdate, Channel, Core, Error, LoginOptions, NewAccessKey, NewTenant, NewUser, UserChange,
+    UserPatch,
+};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::MgmtCtx;
 use super::wire::{self, TenantRoles, memberships};
-use crate::http::{ApiError, Body};
+use crate::http::{ApiError, ArrayBody, Body};
 
 type Reply = Result<Json<Value>, ApiError>;
 
@@ -30,6 +33,30 @@ pub fn routes() -> Router<Core> {
         .route("/v1/mgmt/tests/generate/enchantedlink", post(generate_enchanted_link))
         .route("/v1/mgmt/user/signin/embeddedlink", post(embedded_link))
         .route("/v1/mgmt/accesskey/create", post(create_access_key))
+        .route("/v1/mgmt/accesskey", get(load_access_key))
+        .route("/v1/mgmt/accesskey/search", post(search_access_keys))
+        .route("/v1/mgmt/accesskey/update", post(update_access_key))
+        .route("/v1/mgmt/accesskey/activate", post(activate_access_key))
+        .route("/v1/mgmt/accesskey/deactivate", post(deactivate_access_key))
+        .route("/v1/mgmt/accesskey/delete", post(delete_access_key))
+        .route("/v1/mgmt/user/update/status", post(update_status))
+        .route("/v1/mgmt/user/update/loginid", post(update_login_id))
+        .route("/v1/mgmt/user/update/email", post(update_email))
+        .route("/v1/mgmt/user/update/phone", post(update_phone))
+        .route("/v1/mgmt/user/update/name", post(update_name))
+        .route("/v1/mgmt/user/update/picture", post(update_picture))
+        .route("/v1/mgmt/user/update/customAttribute", post(update_custom_attribute))
+        .route("/v1/mgmt/user/update/role/set", post(set_roles))
+        .route("/v2/mgmt/user/update/role/add", post(add_roles))
+        .route("/v1/mgmt/user/update/role/remove", post(remove_roles))
+        .route("/v1/mgmt/user/update/tenant/add", post(add_tenant))
+        .route("/v1/mgmt/user/update/tenant/remove", post(remove_tenant))
+        .route("/v1/mgmt/user/logout", post(logout_user))
+        .route("/v1/mgmt/user/create/batch", post(create_batch))
+        .route("/v1/mgmt/user/update", post(update_user))
+        .route("/v1/mgmt/user/patch", patch(patch_user))
+        .route("/v1/mgmt/users/load", post(load_users))
+        .route("/v1/mgmt/user/history", post(user_history))
 }
 
 /// The SDK's handshake: answering it lets the SDK skip its 5-second timeout.
@@ -56,10 +83,33 @@ struct UserBody {
     verified_email: Option<bool>,
     verified_phone: Option<bool>,
     status: Option<String>,
+    test: Option<bool>,
+    password: Option<String>,
+    invite: Option<bool>,
+    invite_url: Option<String>,
+    send_mail: Option<bool>,
 }
 
-async fn create(core: Core, ctx: MgmtCtx, b: UserBody, test: bool) -> Reply {
-    let new = NewUser {
+/// Invitation switches of a create call (single or batch).
+#[derive(Clone, Default)]
+struct Invite {
+    invite: bool,
+    url: Option<String>,
+    send_mail: bool,
+}
+
+impl UserBody {
+    fn invite(&self) -> Invite {
+        Invite {
+            invite: self.invite.unwrap_or(false),
+            url: self.invite_url.clone(),
+            send_mail: self.send_mail.unwrap_or(true),
+        }
+    }
+}
+
+fn new_user(b: UserBody, test: bool) -> NewUser {
+    NewUser {
         login_id: b.login_id,
         additional_login_ids: b.additional_login_ids.unwrap_or_default(),
         email: b.email,
@@ -77,13 +127,129 @@ async fn create(core: Core, ctx: MgmtCtx, b: UserBody, test: bool) -> Reply {
         test,
         status: b.status,
         password_hash: None,
-    };
+        password: b.password.filter(|p| !p.is_empty()),
+    }
+}
+
+async fn create_and_invite(
+    core: &Core,
+    ctx: &MgmtCtx,
+    new: NewUser,
+    invite: &Invite,
+) -> Result<latchkey_core::UserRow, ApiError> {
     let user = core.create_user(&ctx.project, new, &ctx.caller).await?;
+    if invite.invite && invite.send_mail {
+        core.invite(&ctx.project, &user, invite.url.as_deref()).await?;
+    }
+    Ok(user)
+}
+
+async fn create(core: Core, ctx: MgmtCtx, b: UserBody, test: bool) -> Reply {
+    let invite = b.invite();
+    let user = create_and_invite(&core, &ctx, new_user(b, test), &invite).await?;
     Ok(Json(json!({"user": wire::user(&user)})))
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct BatchBody {
+    users: Vec<UserBody>,
+    invite: Option<bool>,
+    invite_url: Option<String>,
+    send_mail: Option<bool>,
+}
+
+/// Creates each user on its own: one failure does not stop the others.
+async fn create_batch(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<BatchBody>) -> Reply {
+    let invite =
+        Invite { invite: b.invite.unwrap_or(false), url: b.invite_url, send_mail: b.send_mail.unwrap_or(true) };
+    let (mut created, mut failed) = (Vec::new(), Vec::new());
+    for body in b.users {
+        let login_ids = json!([body.login_id]);
+        let test = body.test.unwrap_or(false);
+        match create_and_invite(&core, &ctx, new_user(body, test), &invite).await {
+            Ok(user) => created.push(wire::user(&user)),
+            Err(ApiError(err)) => failed.push(json!({"failure": err.message, "user": {"loginIds": login_ids}})),
+        }
+    }
+    Ok(Json(json!({"createdUsers": created, "failedUsers": failed})))
+}
+
+async fn update_user(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<UserBody>) -> Reply {
+    let login_id = b.login_id.clone();
+    let patch = UserPatch::replace_all(new_user(b, false));
+    change(&core, &ctx, &login_id, UserChange::Patch(Box::new(patch))).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct PatchBody {
+    login_id: String,
+    email: Option<String>,
+    phone: Option<String>,
+    display_name: Option<String>,
+    given_name: Option<String>,
+    middle_name: Option<String>,
+    family_name: Option<String>,
+    picture: Option<String>,
+    role_names: Option<Vec<String>>,
+    user_tenants: Option<Vec<TenantRoles>>,
+    custom_attributes: Option<Value>,
+    verified_email: Option<bool>,
+    verified_phone: Option<bool>,
+    status: Option<String>,
+}
+
+async fn patch_user(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<PatchBody>) -> Reply {
+    let patch = UserPatch {
+        email: b.email,
+        verified_email: b.verified_email,
+        phone: b.phone,
+        verified_phone: b.verified_phone,
+        name: b.display_name,
+        given_name: b.given_name,
+        middle_name: b.middle_name,
+        family_name: b.family_name,
+        picture: b.picture,
+        roles: b.role_names,
+        tenants: b.user_tenants.map(|t| memberships(Some(t))),
+        attributes: b.custom_attributes,
+        additional_login_ids: None,
+        status: b.status,
+    };
+    change(&core, &ctx, &b.login_id, UserChange::Patch(Box::new(patch))).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct LoadUsers {
+    user_ids: Vec<String>,
+}
+
+async fn load_users(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<LoadUsers>) -> Reply {
+    if b.user_ids.is_empty() {
+        return Err(Error::missing("userIds").into());
+    }
+    let users = core.users_by_ids(&ctx.project, &b.user_ids).await?;
+    Ok(Json(json!({"users": users.iter().map(wire::user).collect::<Vec<_>>()})))
+}
+
+/// The body is a bare JSON array of user ids.
+async fn user_history(State(core): State<Core>, ctx: MgmtCtx, ArrayBody(ids): ArrayBody<Vec<String>>) -> Reply {
+    let mut entries = Vec::new();
+    for user in core.users_by_ids(&ctx.project, &ids).await? {
+        for (time, ip) in core.login_history(&ctx.project, &user.id).await? {
+            entries.push(
+                json!({"userId": user.id, "loginTime": time, "city": "", "country": "", "ip": ip.unwrap_or_default()}),
+            );
+        }
+    }
+    Ok(Json(Value::Array(entries)))
+}
+
 async fn create_user(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<UserBody>) -> Reply {
-    create(core, ctx, b, false).await
+    let test = b.test.unwrap_or(false);
+    create(core, ctx, b, test).await
 }
 
 async fn create_test_user(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<UserBody>) -> Reply {
@@ -271,8 +437,7 @@ struct AccessKeyBody {
     permitted_ips: Option<Vec<String>>,
 }
 
-fn access_key_json(key: &latchkey_core::CreatedAccessKey) -> Value {
-    let k = &key.key;
+fn access_key_json(k: &AccessKeyRow) -> Value {
     let parse = |text: &str| serde_json::from_str::<Value>(text).unwrap_or(Value::Null);
     json!({
         "id": k.id, "name": k.name, "description": k.description, "status": k.status,
@@ -294,5 +459,161 @@ async fn create_access_key(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body
         user_id: b.user_id.filter(|u| !u.is_empty()),
     };
     let created = core.create_access_key(&ctx.project, new, &ctx.caller).await?;
-    Ok(Json(json!({"key": access_key_json(&created), "cleartext": created.cleartext})))
+    Ok(Json(json!({"key": access_key_json(&created.key), "cleartext": created.cleartext})))
+}
+
+/// The body of every single-field user change; each route reads the fields it needs.
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct ChangeBody {
+    login_id: String,
+    user_id: Option<String>,
+    status: Option<String>,
+    new_login_id: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    verified: Option<bool>,
+    display_name: Option<String>,
+    given_name: Option<String>,
+    middle_name: Option<String>,
+    family_name: Option<String>,
+    picture: Option<String>,
+    attribute_key: String,
+    attribute_value: Value,
+    role_names: Option<Vec<String>>,
+    tenant_id: Option<String>,
+}
+
+async fn change(core: &Core, ctx: &MgmtCtx, login_id: &str, change: UserChange) -> Reply {
+    let user = core.change_user(&ctx.project, login_id, change, &ctx.caller).await?;
+    Ok(Json(json!({"user": wire::user(&user)})))
+}
+
+async fn update_status(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<ChangeBody>) -> Reply {
+    change(&core, &ctx, &b.login_id, UserChange::Status(b.status.unwrap_or_default())).await
+}
+
+async fn update_login_id(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<ChangeBody>) -> Reply {
+    change(&core, &ctx, &b.login_id, UserChange::LoginId(b.new_login_id)).await
+}
+
+async fn update_email(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<ChangeBody>) -> Reply {
+    change(&core, &ctx, &b.login_id, UserChange::Email { email: b.email, verified: b.verified }).await
+}
+
+async fn update_phone(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<ChangeBody>) -> Reply {
+    change(&core, &ctx, &b.login_id, UserChange::Phone { phone: b.phone, verified: b.verified }).await
+}
+
+async fn update_name(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<ChangeBody>) -> Reply {
+    let name = UserChange::Name {
+        name: b.display_name,
+        given_name: b.given_name,
+        middle_name: b.middle_name,
+        family_name: b.family_name,
+    };
+    change(&core, &ctx, &b.login_id, name).await
+}
+
+async fn update_picture(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<ChangeBody>) -> Reply {
+    change(&core, &ctx, &b.login_id, UserChange::Picture(b.picture)).await
+}
+
+async fn update_custom_attribute(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<ChangeBody>) -> Reply {
+    change(&core, &ctx, &b.login_id, UserChange::CustomAttribute { key: b.attribute_key, value: b.attribute_value })
+        .await
+}
+
+async fn set_roles(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<ChangeBody>) -> Reply {
+    let roles = b.role_names.unwrap_or_default();
+    change(&core, &ctx, &b.login_id, UserChange::SetRoles { tenant_id: b.tenant_id, roles }).await
+}
+
+async fn add_roles(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<ChangeBody>) -> Reply {
+    let roles = b.role_names.unwrap_or_default();
+    change(&core, &ctx, &b.login_id, UserChange::AddRoles { tenant_id: b.tenant_id, roles }).await
+}
+
+async fn remove_roles(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<ChangeBody>) -> Reply {
+    let roles = b.role_names.unwrap_or_default();
+    change(&core, &ctx, &b.login_id, UserChange::RemoveRoles { tenant_id: b.tenant_id, roles }).await
+}
+
+async fn add_tenant(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<ChangeBody>) -> Reply {
+    let tenant = b.tenant_id.filter(|t| !t.is_empty()).ok_or_else(|| Error::missing("tenantId"))?;
+    change(&core, &ctx, &b.login_id, UserChange::AddTenant(tenant)).await
+}
+
+async fn remove_tenant(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<ChangeBody>) -> Reply {
+    let tenant = b.tenant_id.filter(|t| !t.is_empty()).ok_or_else(|| Error::missing("tenantId"))?;
+    change(&core, &ctx, &b.login_id, UserChange::RemoveTenant(tenant)).await
+}
+
+async fn logout_user(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<ChangeBody>) -> Reply {
+    let user = match b.user_id.filter(|u| !u.is_empty()) {
+        Some(user_id) => core.user_by_id(&ctx.project, &user_id).await?,
+        None if b.login_id.is_empty() => return Err(Error::missing("loginId").into()),
+        None => core.user_by_login_id(&ctx.project, &b.login_id).await?,
+    };
+    core.logout_user(&ctx.project, &user.id, &ctx.caller).await?;
+    Ok(Json(json!({})))
+}
+
+async fn load_access_key(State(core): State<Core>, ctx: MgmtCtx, Query(q): Query<IdQuery>) -> Reply {
+    let id = q.id.filter(|id| !id.is_empty()).ok_or_else(|| Error::missing("id"))?;
+    Ok(Json(json!({"key": access_key_json(&core.access_key(&ctx.project, &id).await?)})))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct KeySearch {
+    tenant_ids: Option<Vec<String>>,
+    bound_user_id: Option<String>,
+}
+
+async fn search_access_keys(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<KeySearch>) -> Reply {
+    let tenants = b.tenant_ids.unwrap_or_default();
+    let user = b.bound_user_id.filter(|u| !u.is_empty());
+    let keys = core.search_access_keys(&ctx.project, &tenants, user.as_deref()).await?;
+    Ok(Json(json!({"keys": keys.iter().map(access_key_json).collect::<Vec<_>>()})))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct KeyUpdate {
+    id: String,
+    name: String,
+    description: Option<String>,
+    custom_claims: Option<Map<String, Value>>,
+    permitted_ips: Option<Vec<String>>,
+}
+
+fn key_id(id: &str) -> Result<&str, ApiError> {
+    if id.is_empty() { Err(Error::missing("id").into()) } else { Ok(id) }
+}
+
+async fn update_access_key(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<KeyUpdate>) -> Reply {
+    let update = AccessKeyUpdate {
+        name: b.name,
+        description: b.description,
+        custom_claims: b.custom_claims,
+        permitted_ips: b.permitted_ips,
+    };
+    let key = core.update_access_key(&ctx.project, key_id(&b.id)?, update, &ctx.caller).await?;
+    Ok(Json(json!({"key": access_key_json(&key)})))
+}
+
+async fn activate_access_key(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<KeyUpdate>) -> Reply {
+    core.set_access_key_active(&ctx.project, key_id(&b.id)?, true, &ctx.caller).await?;
+    Ok(Json(json!({})))
+}
+
+async fn deactivate_access_key(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<KeyUpdate>) -> Reply {
+    core.set_access_key_active(&ctx.project, key_id(&b.id)?, false, &ctx.caller).await?;
+    Ok(Json(json!({})))
+}
+
+async fn delete_access_key(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<KeyUpdate>) -> Reply {
+    core.delete_access_key(&ctx.project, key_id(&b.id)?, &ctx.caller).await?;
+    Ok(Json(json!({})))
 }

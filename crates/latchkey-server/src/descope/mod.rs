@@ -3,6 +3,7 @@
 
 mod auth;
 mod mgmt;
+mod rbac;
 mod wire;
 
 use std::net::SocketAddr;
@@ -16,7 +17,7 @@ use latchkey_core::{Caller, Code, Core, Error, Project};
 use crate::http::ApiError;
 
 pub fn routes() -> Router<Core> {
-    auth::routes().merge(mgmt::routes())
+    auth::routes().merge(mgmt::routes()).merge(rbac::routes())
 }
 
 /// The bearer: `projectId[:token][:authManagementKey]` on auth routes, `projectId:managementKey` on management routes.
