@@ -572,11 +572,13 @@ impl Core {
         user: SignUpUser,
         options: &LoginOptions,
     ) -> Result<SignedIn> {
+        let tenants = self.self_provisioned_tenants(project, user.email.as_deref()).await?;
         let created = self
             .create_user(
                 project,
                 NewUser {
                     login_id: login_id.to_string(),
+                    tenants,
                     email: user.email,
                     verified_email: Some(channel.is_email()),
                     phone: user.phone,

@@ -33,6 +33,7 @@ pub enum Code {
     PermissionNotFound,
     PermissionExists,
     AccessKeyNotFound,
+    Forbidden,
     RateLimited,
     DeliveryFailed,
     Internal,
@@ -69,6 +70,7 @@ impl Code {
             Code::PermissionNotFound => "E074001",
             Code::PermissionExists => "E074002",
             Code::AccessKeyNotFound => "E075001",
+            Code::Forbidden => "E012005",
             Code::RateLimited => "E130429",
             Code::DeliveryFailed => "E090001",
             Code::Internal => "E999999",
@@ -90,7 +92,7 @@ impl Code {
             | Code::BadCredentials
             | Code::BadRefreshToken
             | Code::BadAccessKey => 401,
-            Code::UserDisabled => 403,
+            Code::UserDisabled | Code::Forbidden => 403,
             Code::NotFoundRoute
             | Code::UserNotFound
             | Code::TenantNotFound
@@ -137,6 +139,7 @@ impl Code {
             Code::PermissionNotFound => "Permission not found",
             Code::PermissionExists => "Permission already exists",
             Code::AccessKeyNotFound => "Access key not found",
+            Code::Forbidden => "Not permitted",
             Code::RateLimited => "Too many requests",
             Code::DeliveryFailed => "Message delivery failed",
             Code::Internal => "Internal error",

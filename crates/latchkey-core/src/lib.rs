@@ -8,6 +8,7 @@ mod codes;
 mod error;
 mod keys;
 mod limits;
+mod mgmt_tokens;
 mod password;
 mod projects;
 mod roles;
@@ -20,16 +21,18 @@ mod users;
 use std::sync::Arc;
 
 pub use access_keys::{AccessKeyUpdate, CreatedAccessKey, NewAccessKey};
+pub use audit::{AppEvent, AuditFilter, AuditRecord};
 pub use codes::{AddressUpdate, Channel, LinkStart, Masked, SignUpUser, Start, StartMode, TestCode};
 pub use error::{Code, Error, Result};
 pub use latchkey_jose::{Algorithm, Jwk};
 pub use latchkey_store::{AccessKeyRow, MessageRow, PermissionRow, RoleRow, Store, TenantRow, UserRow, UserTenantRow};
+pub use mgmt_tokens::{IMPERSONATION, MgmtLogin};
 pub use password::PasswordPolicy;
 pub use projects::{Bootstrap, Project, ProjectSettings};
 pub use roles::{NewRole, RoleFilter};
-pub use tenants::NewTenant;
+pub use tenants::{NewTenant, TenantFilter};
 pub use tokens::{LoginOptions, SignedIn};
-pub use users::{NewUser, UserChange, UserPatch, validate_email, validate_phone};
+pub use users::{NewUser, UserChange, UserFilter, UserPatch, validate_email, validate_phone};
 
 use latchkey_delivery::Delivery;
 

@@ -107,8 +107,13 @@ impl Core {
         if self.inner.store.user_by_login_id(&project.id, login_id).await?.is_some() {
             return Err(Error::new(Code::UserExists, "A user with this login id already exists"));
         }
+        let email = user
+            .email
+            .clone()
+            .or_else(|| crate::validate_email("loginId", login_id).ok().map(|_| login_id.to_string()));
         let new = NewUser {
             login_id: login_id.to_string(),
+            tenants: self.self_provisioned_tenants(project, email.as_deref()).await?,
             email: user.email,
             verified_email: Some(false),
             phone: user.phone,

@@ -41,6 +41,18 @@ pub struct LoginOptions {
     pub mfa: bool,
     pub custom_claims: Option<Map<String, Value>>,
     pub revoke_other_sessions: bool,
+    /// Set by trusted management calls only, never read from a request.
+    #[serde(skip)]
+    pub(crate) trusted: TrustedOptions,
+}
+
+/// Session options only the management API may set.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TrustedOptions {
+    pub selected_tenant: Option<String>,
+    /// The impersonator's user id, published as `act.sub`.
+    pub actor: Option<String>,
+    pub refresh_ttl: Option<i64>,
 }
 
 /// A successful sign-in or refresh: what the doors turn into their JWT response.
@@ -54,6 +66,17 @@ pub struct SignedIn {
     pub first_seen: bool,
 }
 
+/// Anonymous users have sessions but no user row.
+pub(crate) fn anonymous_user(project: &Project, id: &str) -> UserRow {
+    UserRow {
+        id: id.to_string(),
+        project_id: project.id.clone(),
+        status: "enabled".into(),
+        attributes: json!({}),
+        ..UserRow::default()
+    }
+}
+
 /// A verified refresh token and the live session it belongs to.
 pub(crate) struct LiveSession {
     pub token: String,
@@ -61,7 +84,16 @@ pub(crate) struct LiveSession {
     pub session: SessionRow,
 }
 
+/// A caller's custom claims without the reserved ones (and without `act`, which only
+/// impersonation sets).
 fn custom_claims(source: Option<&Map<String, Value>>) -> Map<String, Value> {
+    let mut claims = carried_claims(source);
+    claims.remove("act");
+    claims
+}
+
+/// The custom claims a refresh token carries into the next session token.
+fn carried_claims(source: Option<&Map<String, Value>>) -> Map<String, Value> {
     source
         .into_iter()
         .flatten()
@@ -75,7 +107,7 @@ impl Core {
         format!("{}/{}", self.inner.policy.issuer_base.trim_end_matches('/'), project.id)
     }
 
-    async fn sign(&self, project: &Project, claims: &Claims) -> Result<String> {
+    pub(crate) async fn sign(&self, project: &Project, claims: &Claims) -> Result<String> {
         let keys = self.project_keys(&project.id, false).await?;
         Ok(latchkey_jose::sign(keys.active(self.now()), claims))
     }
@@ -92,8 +124,12 @@ impl Core {
         claims.extend(self.authorization_claims(project, user).await?);
         claims.insert("sub".into(), json!(user.id));
         claims.insert("iss".into(), json!(self.issuer(project)));
+        let ttl = match &session.tenant_id {
+            Some(tenant) => self.tenant_session_ttl(project, tenant).await?.unwrap_or(self.inner.policy.session_ttl),
+            None => self.inner.policy.session_ttl,
+        };
         claims.insert("iat".into(), json!(now));
-        claims.insert("exp".into(), json!(now + self.inner.policy.session_ttl));
+        claims.insert("exp".into(), json!(now + ttl));
         claims.insert("drn".into(), json!("DS"));
         claims.insert("sid".into(), json!(session.id));
         claims.insert("amr".into(), serde_json::from_str(&session.amr).unwrap_or(json!([])));
@@ -146,20 +182,24 @@ impl Core {
         if options.revoke_other_sessions {
             self.inner.store.revoke_user_sessions(&project.id, &user.id, now).await?;
         }
+        let trusted = &options.trusted;
         let session = SessionRow {
             id: row_id(),
             project_id: project.id.clone(),
             user_id: user.id.clone(),
             refresh_jti: random_id("", 22),
-            tenant_id: None,
+            tenant_id: trusted.selected_tenant.clone(),
             amr: json!([amr]).to_string(),
             created_at: now,
             refreshed_at: now,
-            expires_at: now + self.inner.policy.refresh_ttl,
+            expires_at: now + trusted.refresh_ttl.filter(|t| *t > 0).unwrap_or(self.inner.policy.refresh_ttl),
             revoked_at: None,
         };
         self.inner.store.insert_session(&session).await?;
-        let custom = custom_claims(options.custom_claims.as_ref());
+        let mut custom = custom_claims(options.custom_claims.as_ref());
+        if let Some(actor) = &trusted.actor {
+            custom.insert("act".into(), json!({"sub": actor}));
+        }
         let session_jwt = self.session_jwt(project, &user, &session, custom.clone()).await?;
         let refresh_jwt = self.refresh_jwt(project, &session, &custom).await?;
         self.audit(project, Event::new("LoginSucceed", caller).user(&user.id).data(json!({"method": amr}))).await;
@@ -212,12 +252,16 @@ impl Core {
     pub(crate) async fn reissue(&self, project: &Project, live: LiveSession, caller: &Caller) -> Result<SignedIn> {
         let LiveSession { token, claims, mut session } = live;
         let refused = || Error::new(Code::BadRefreshToken, "Refresh token invalid, expired or revoked");
-        let user = self.inner.store.user(&project.id, &session.user_id).await?.ok_or_else(refused)?;
+        let user = match self.inner.store.user(&project.id, &session.user_id).await? {
+            Some(user) => user,
+            None if session.amr.contains("\"anonymous\"") => anonymous_user(project, &session.user_id),
+            None => return Err(refused()),
+        };
         if user.status == "disabled" {
             return Err(Error::new(Code::UserDisabled, "User is disabled"));
         }
         let now = self.now();
-        let custom = custom_claims(Some(&claims));
+        let custom = carried_claims(Some(&claims));
         let refresh_jwt = if project.settings.refresh_rotation {
             let next = random_id("", 22);
             if !self.inner.store.rotate_session(&session.id, &session.refresh_jti, &next, now).await? {

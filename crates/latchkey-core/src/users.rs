@@ -211,6 +211,57 @@ pub(crate) fn user_not_found() -> Error {
     Error::new(Code::UserNotFound, "User not found")
 }
 
+/// What a user search keeps; every given criterion must match, and within one, any value.
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    pub tenant_ids: Vec<String>,
+    pub roles: Vec<String>,
+    pub statuses: Vec<String>,
+    pub emails: Vec<String>,
+    pub phones: Vec<String>,
+    pub login_ids: Vec<String>,
+    pub user_ids: Vec<String>,
+    /// Every key must match (a list value matches any of its items).
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+    /// Case-insensitive substring of a login id, email, phone or name.
+    pub text: Option<String>,
+    pub test_users_only: bool,
+    pub with_test_users: bool,
+    /// Page size (0: the default) and zero-based page number.
+    pub limit: usize,
+    pub page: usize,
+}
+
+const DEFAULT_PAGE: usize = 100;
+
+impl UserFilter {
+    fn keeps(&self, u: &UserRow) -> bool {
+        fn any<'a>(wanted: &[String], mut have: impl Iterator<Item = &'a str>) -> bool {
+            wanted.is_empty() || have.any(|h| wanted.iter().any(|w| w.eq_ignore_ascii_case(h)))
+        }
+        let in_tenant = any(&self.tenant_ids, u.tenants.iter().map(|t| t.tenant_id.as_str()));
+        let all_roles = u.roles.iter().chain(u.tenants.iter().flat_map(|t| t.roles.iter()));
+        let has_role = any(&self.roles, all_roles.map(String::as_str));
+        let status = any(&self.statuses, std::iter::once(u.status.as_str()));
+        let email = any(&self.emails, u.email.as_deref().into_iter());
+        let phone = any(&self.phones, u.phone.as_deref().into_iter());
+        let login = any(&self.login_ids, u.login_ids.iter().map(String::as_str));
+        let id = self.user_ids.is_empty() || self.user_ids.contains(&u.id);
+        let attributes = self.attributes.iter().all(|(key, wanted)| match (wanted, u.attributes.get(key)) {
+            (serde_json::Value::Array(options), Some(have)) => options.contains(have),
+            (wanted, Some(have)) => wanted == have,
+            (_, None) => false,
+        });
+        let text = self.text.as_ref().is_none_or(|text| {
+            let text = text.to_lowercase();
+            let fields = u.login_ids.iter().chain(&u.email).chain(&u.phone).chain(&u.name);
+            fields.map(|f| f.to_lowercase()).any(|f| f.contains(&text))
+        });
+        let test = if self.test_users_only { u.test } else { self.with_test_users || !u.test };
+        in_tenant && has_role && status && email && phone && login && id && attributes && text && test
+    }
+}
+
 /// One management change to a user.
 #[derive(Debug, Clone)]
 pub enum UserChange {
@@ -252,19 +303,6 @@ pub enum UserChange {
     AddTenant(String),
     RemoveTenant(String),
     Patch(Box<UserPatch>),
-}
-
-impl UserChange {
-    fn action(&self) -> &'static str {
-        match self {
-            UserChange::Status(_) => "UserStatusChanged",
-            UserChange::AddRoles { .. } | UserChange::SetRoles { .. } | UserChange::RemoveRoles { .. } => {
-                "UserRolesChanged"
-            }
-            UserChange::AddTenant(_) | UserChange::RemoveTenant(_) => "UserTenantsChanged",
-            _ => "UserModified",
-        }
-    }
 }
 
 fn merge_roles(current: &mut Vec<String>, change: &UserChange) {
@@ -337,6 +375,13 @@ impl Core {
             user.login_ids.extend(additional.iter().filter(|l| !l.trim().is_empty()).cloned());
         }
         Ok(())
+    }
+
+    /// Users matching `filter`, oldest first, one page of them.
+    pub async fn search_users(&self, project: &Project, filter: &UserFilter) -> Result<Vec<UserRow>> {
+        let size = if filter.limit == 0 { DEFAULT_PAGE } else { filter.limit };
+        let users = self.inner.store.users_of_project(&project.id).await?;
+        Ok(users.into_iter().filter(|u| filter.keeps(u)).skip(filter.page.saturating_mul(size)).take(size).collect())
     }
 
     /// Users by id; unknown ids are skipped.
@@ -458,7 +503,7 @@ impl Core {
         }
         user.updated_at = self.now();
         self.inner.store.update_user(&user).await?;
-        self.audit(project, Event::new(change.action(), caller).user(&user.id)).await;
+        self.audit(project, Event::new("UserModified", caller).user(&user.id)).await;
         Ok(user)
     }
 }

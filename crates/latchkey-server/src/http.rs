@@ -117,8 +117,35 @@ async fn parse_json<S: Send + Sync, T: DeserializeOwned>(req: Request, state: &S
             return Err(ApiError(Error::new(Code::MalformedRequest, message)));
         }
     };
-    serde_json::from_slice(text)
-        .map_err(|err| ApiError(Error::new(Code::MalformedRequest, format!("Invalid JSON body: {err}"))))
+    let mut value: serde_json::Value = serde_json::from_slice(text)
+        .map_err(|err| ApiError(Error::new(Code::MalformedRequest, format!("Invalid JSON body: {err}"))))?;
+    // Without nulls the body is read again as text, so errors keep their line and column.
+    let stripped;
+    let text = if drop_nulls(&mut value) {
+        stripped = value.to_string();
+        stripped.as_bytes()
+    } else {
+        text
+    };
+    serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(text)).map_err(|err| {
+        let message = format!("Invalid JSON body: '{}' {}", err.path(), err.inner());
+        ApiError(Error::new(Code::MalformedRequest, message))
+    })
+}
+
+/// The SDKs send absent fields as explicit nulls: a null member reads as if it were not there.
+/// Returns whether anything was dropped.
+fn drop_nulls(value: &mut serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Object(map) => {
+            let before = map.len();
+            map.retain(|_, v| !v.is_null());
+            let nested = map.values_mut().fold(false, |dropped, v| drop_nulls(v) | dropped);
+            nested || map.len() != before
+        }
+        serde_json::Value::Array(items) => items.iter_mut().fold(false, |dropped, v| drop_nulls(v) | dropped),
+        _ => false,
+    }
 }
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {

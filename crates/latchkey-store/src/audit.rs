@@ -12,6 +12,7 @@ pub struct AuditRow {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub success: i64,
+    pub tenant_id: Option<String>,
     /// Extra details as a JSON object (never a secret).
     pub data: String,
 }
@@ -19,8 +20,8 @@ pub struct AuditRow {
 impl Store {
     pub async fn append_audit(&self, e: &AuditRow) -> Result<()> {
         sqlx::query(
-            "INSERT INTO audit_events (id, project_id, occurred_at, action, actor_id, user_id, ip, user_agent, success, data) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "INSERT INTO audit_events (id, project_id, occurred_at, action, actor_id, user_id, ip, user_agent, success, data, tenant_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(&e.id)
         .bind(&e.project_id)
@@ -32,6 +33,7 @@ impl Store {
         .bind(&e.user_agent)
         .bind(flag(e.success != 0))
         .bind(&e.data)
+        .bind(&e.tenant_id)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -40,12 +42,28 @@ impl Store {
     /// A user's events of one action, newest first.
     pub async fn user_audit(&self, project_id: &str, user_id: &str, action: &str, limit: i64) -> Result<Vec<AuditRow>> {
         Ok(sqlx::query_as(
-            "SELECT id, project_id, occurred_at, action, actor_id, user_id, ip, user_agent, success, data FROM audit_events \
-             WHERE project_id = $1 AND user_id = $2 AND action = $3 ORDER BY id DESC LIMIT $4",
+            "SELECT id, project_id, occurred_at, action, actor_id, user_id, ip, user_agent, success, tenant_id, data \
+             FROM audit_events WHERE project_id = $1 AND user_id = $2 AND action = $3 ORDER BY id DESC LIMIT $4",
         )
         .bind(project_id)
         .bind(user_id)
         .bind(action)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}
+
+impl Store {
+    /// A project's events between two times (seconds, inclusive), newest first.
+    pub async fn audit_events(&self, project_id: &str, from: i64, to: i64, limit: i64) -> Result<Vec<AuditRow>> {
+        Ok(sqlx::query_as(
+            "SELECT id, project_id, occurred_at, action, actor_id, user_id, ip, user_agent, success, tenant_id, data \
+             FROM audit_events WHERE project_id = $1 AND occurred_at >= $2 AND occurred_at <= $3 ORDER BY id DESC LIMIT $4",
+        )
+        .bind(project_id)
+        .bind(from)
+        .bind(to)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?)

@@ -13,6 +13,8 @@ pub struct TenantRow {
     pub enforce_sso: bool,
     pub disabled: bool,
     pub created_at: i64,
+    /// Session settings as a JSON object; their meaning belongs to core.
+    pub settings: serde_json::Value,
 }
 
 fn tenant_from_row(row: &AnyRow) -> sqlx::Result<TenantRow> {
@@ -25,26 +27,50 @@ fn tenant_from_row(row: &AnyRow) -> sqlx::Result<TenantRow> {
         enforce_sso: row.try_get::<i64, _>("enforce_sso")? != 0,
         disabled: row.try_get::<i64, _>("disabled")? != 0,
         created_at: row.try_get("created_at")?,
+        settings: serde_json::from_str(&row.try_get::<String, _>("settings")?).unwrap_or_default(),
     })
 }
 
-const TENANT_COLUMNS: &str = "project_id, id, name, domains, attributes, enforce_sso, disabled, created_at";
+const TENANT_COLUMNS: &str = "project_id, id, name, domains, attributes, enforce_sso, disabled, created_at, settings";
 
 impl Store {
     pub async fn insert_tenant(&self, tenant: &TenantRow) -> Result<()> {
-        sqlx::query(trusted(format!("INSERT INTO tenants ({TENANT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")))
-            .bind(&tenant.project_id)
-            .bind(&tenant.id)
-            .bind(&tenant.name)
-            .bind(serde_json::to_string(&tenant.domains).expect("json"))
-            .bind(tenant.attributes.to_string())
-            .bind(flag(tenant.enforce_sso))
-            .bind(flag(tenant.disabled))
-            .bind(tenant.created_at)
-            .execute(&self.pool)
-            .await
-            .map_err(conflict("tenant"))?;
+        sqlx::query(trusted(format!(
+            "INSERT INTO tenants ({TENANT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        )))
+        .bind(&tenant.project_id)
+        .bind(&tenant.id)
+        .bind(&tenant.name)
+        .bind(serde_json::to_string(&tenant.domains).expect("json"))
+        .bind(tenant.attributes.to_string())
+        .bind(flag(tenant.enforce_sso))
+        .bind(flag(tenant.disabled))
+        .bind(tenant.created_at)
+        .bind(tenant.settings.to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(conflict("tenant"))?;
         Ok(())
+    }
+
+    /// Writes every field of a tenant but its id and creation time.
+    pub async fn update_tenant(&self, tenant: &TenantRow) -> Result<bool> {
+        let updated = sqlx::query(
+            "UPDATE tenants SET name = $1, domains = $2, attributes = $3, enforce_sso = $4, disabled = $5, settings = $6 \
+             WHERE project_id = $7 AND id = $8",
+        )
+        .bind(&tenant.name)
+        .bind(serde_json::to_string(&tenant.domains).expect("json"))
+        .bind(tenant.attributes.to_string())
+        .bind(flag(tenant.enforce_sso))
+        .bind(flag(tenant.disabled))
+        .bind(tenant.settings.to_string())
+        .bind(&tenant.project_id)
+        .bind(&tenant.id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(updated == 1)
     }
 
     pub async fn tenant(&self, project_id: &str, id: &str) -> Result<Option<TenantRow>> {

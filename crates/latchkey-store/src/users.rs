@@ -181,6 +181,42 @@ impl Store {
         Ok(deleted > 0)
     }
 
+    /// Every user of a project, oldest first, with login ids and tenants (three queries in all).
+    pub async fn users_of_project(&self, project_id: &str) -> Result<Vec<UserRow>> {
+        let rows = sqlx::query(trusted(format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE project_id = $1 ORDER BY created_at, id"
+        )))
+        .bind(project_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut users: Vec<UserRow> = rows.iter().map(user_from_row).collect::<sqlx::Result<_>>()?;
+        let logins: Vec<(String, String)> = sqlx::query_as(
+            "SELECT user_id, login_id FROM user_login_ids WHERE project_id = $1 ORDER BY user_id, position",
+        )
+        .bind(project_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let tenants: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT user_id, tenant_id, roles FROM user_tenants WHERE project_id = $1 ORDER BY user_id, tenant_id",
+        )
+        .bind(project_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let index: std::collections::HashMap<String, usize> =
+            users.iter().enumerate().map(|(i, u)| (u.id.clone(), i)).collect();
+        for (user_id, login_id) in logins {
+            if let Some(&i) = index.get(&user_id) {
+                users[i].login_ids.push(login_id);
+            }
+        }
+        for (user_id, tenant_id, roles) in tenants {
+            if let Some(&i) = index.get(&user_id) {
+                users[i].tenants.push(UserTenantRow { tenant_id, roles: json_list(&roles) });
+            }
+        }
+        Ok(users)
+    }
+
     pub async fn test_user_ids(&self, project_id: &str) -> Result<Vec<String>> {
         Ok(sqlx::query_scalar("SELECT id FROM users WHERE project_id = $1 AND test = 1")
             .bind(project_id)

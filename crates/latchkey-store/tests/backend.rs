@@ -107,6 +107,10 @@ async fn users_and_tenants(store: &Store) {
     };
     store.insert_tenant(&tenant).await.unwrap();
     assert!(matches!(store.insert_tenant(&tenant).await, Err(StoreError::Conflict("tenant"))));
+    let renamed = TenantRow { name: "Acme 2".into(), settings: json!({"enabled": true}), ..tenant.clone() };
+    assert!(store.update_tenant(&renamed).await.unwrap());
+    let loaded = store.tenant("P1", "T1").await.unwrap().unwrap();
+    assert_eq!((loaded.name.as_str(), loaded.settings.clone()), ("Acme 2", json!({"enabled": true})));
 
     let mut alice = user("U1", "Alice@Example.com");
     alice.tenants = vec![UserTenantRow { tenant_id: "T1".into(), roles: vec!["viewer".into()] }];
@@ -260,6 +264,7 @@ async fn outbox_and_audit(store: &Store) {
         action: "LoginSucceed".into(),
         actor_id: None,
         user_id: Some("U1".into()),
+        tenant_id: Some("T1".into()),
         ip: Some("127.0.0.1".into()),
         user_agent: None,
         success: 1,
@@ -270,4 +275,7 @@ async fn outbox_and_audit(store: &Store) {
     let ids: Vec<String> =
         store.user_audit("P1", "U1", "LoginSucceed", 10).await.unwrap().into_iter().map(|e| e.id).collect();
     assert_eq!(ids, ["a2", "a1"]);
+    let window = store.audit_events("P1", 0, 10, 10).await.unwrap();
+    assert_eq!(window.iter().map(|e| e.tenant_id.as_deref()).collect::<Vec<_>>(), [Some("T1"), Some("T1")]);
+    assert!(store.audit_events("P1", 2, 10, 10).await.unwrap().is_empty());
 }

@@ -4,8 +4,8 @@ use axum::extract::{Query, State};
 use axum::routing::{delete, get, patch, post};
 use axum::{Json, Router};
 use latchkey_core::{
-    AccessKeyRow, AccessKeyUpdate, Channel, Core, Error, LoginOptions, NewAccessKey, NewTenant, NewUser, UserChange,
-    UserPatch,
+    AccessKeyRow, AccessKeyUpdate, Channel, Core, Error, LoginOptions, NewAccessKey, NewTenant, NewUser, TenantFilter,
+    UserChange, UserFilter, UserPatch,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -28,6 +28,9 @@ pub fn routes() -> Router<Core> {
         .route("/v1/mgmt/tenant", get(load_tenant))
         .route("/v1/mgmt/tenant/all", get(load_tenants))
         .route("/v1/mgmt/tenant/delete", post(delete_tenant))
+        .route("/v1/mgmt/tenant/update", post(update_tenant))
+        .route("/v1/mgmt/tenant/search", post(search_tenants))
+        .route("/v1/mgmt/tenant/settings", get(tenant_settings).post(update_tenant_settings))
         .route("/v1/mgmt/tests/generate/otp", post(generate_otp))
         .route("/v1/mgmt/tests/generate/magiclink", post(generate_magic_link))
         .route("/v1/mgmt/tests/generate/enchantedlink", post(generate_enchanted_link))
@@ -56,6 +59,8 @@ pub fn routes() -> Router<Core> {
         .route("/v1/mgmt/user/update", post(update_user))
         .route("/v1/mgmt/user/patch", patch(patch_user))
         .route("/v1/mgmt/users/load", post(load_users))
+        .route("/v2/mgmt/user/search", post(search_users))
+        .route("/v2/mgmt/user/search/test", post(search_test_users))
         .route("/v1/mgmt/user/history", post(user_history))
 }
 
@@ -181,32 +186,14 @@ async fn update_user(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<UserB
     change(&core, &ctx, &login_id, UserChange::Patch(Box::new(patch))).await
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct PatchBody {
-    login_id: String,
-    email: Option<String>,
-    phone: Option<String>,
-    display_name: Option<String>,
-    given_name: Option<String>,
-    middle_name: Option<String>,
-    family_name: Option<String>,
-    picture: Option<String>,
-    role_names: Option<Vec<String>>,
-    user_tenants: Option<Vec<TenantRoles>>,
-    custom_attributes: Option<Value>,
-    verified_email: Option<bool>,
-    verified_phone: Option<bool>,
-    status: Option<String>,
-}
-
-async fn patch_user(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<PatchBody>) -> Reply {
+/// A patch sends only the fields it changes (the SDK drops the others).
+async fn patch_user(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<UserBody>) -> Reply {
     let patch = UserPatch {
         email: b.email,
         verified_email: b.verified_email,
         phone: b.phone,
         verified_phone: b.verified_phone,
-        name: b.display_name,
+        name: b.display_name.or(b.name),
         given_name: b.given_name,
         middle_name: b.middle_name,
         family_name: b.family_name,
@@ -308,17 +295,75 @@ struct TenantBody {
     disabled: Option<bool>,
 }
 
+impl TenantBody {
+    fn tenant(self) -> NewTenant {
+        NewTenant {
+            id: self.id,
+            name: self.name,
+            domains: self.self_provisioning_domains.unwrap_or_default(),
+            attributes: self.custom_attributes,
+            enforce_sso: self.enforce_sso.unwrap_or(false),
+            disabled: self.disabled.unwrap_or(false),
+        }
+    }
+}
+
 async fn create_tenant(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<TenantBody>) -> Reply {
-    let new = NewTenant {
-        id: b.id,
-        name: b.name,
-        domains: b.self_provisioning_domains.unwrap_or_default(),
-        attributes: b.custom_attributes,
-        enforce_sso: b.enforce_sso.unwrap_or(false),
-        disabled: b.disabled.unwrap_or(false),
-    };
-    let tenant = core.create_tenant(&ctx.project, new, &ctx.caller).await?;
+    let tenant = core.create_tenant(&ctx.project, b.tenant(), &ctx.caller).await?;
     Ok(Json(json!({"id": tenant.id})))
+}
+
+async fn update_tenant(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<TenantBody>) -> Reply {
+    let id = b.id.clone().filter(|id| !id.is_empty()).ok_or_else(|| Error::missing("id"))?;
+    let tenant = core.update_tenant(&ctx.project, &id, b.tenant(), &ctx.caller).await?;
+    Ok(Json(wire::tenant(&tenant)))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct TenantSearch {
+    tenant_ids: Option<Vec<String>>,
+    tenant_names: Option<Vec<String>>,
+    tenant_self_provisioning_domains: Option<Vec<String>>,
+    custom_attributes: Option<Map<String, Value>>,
+}
+
+async fn search_tenants(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<TenantSearch>) -> Reply {
+    let filter = TenantFilter {
+        ids: b.tenant_ids.unwrap_or_default(),
+        names: b.tenant_names.unwrap_or_default(),
+        domains: b.tenant_self_provisioning_domains.unwrap_or_default(),
+        attributes: b.custom_attributes.unwrap_or_default(),
+    };
+    let tenants = core.search_tenants(&ctx.project, &filter).await?;
+    Ok(Json(json!({"tenants": tenants.iter().map(wire::tenant).collect::<Vec<_>>()})))
+}
+
+async fn tenant_settings(State(core): State<Core>, ctx: MgmtCtx, Query(q): Query<IdQuery>) -> Reply {
+    let id = q.id.filter(|id| !id.is_empty()).ok_or_else(|| Error::missing("id"))?;
+    Ok(Json(wire::tenant_settings(&core.tenant(&ctx.project, &id).await?)))
+}
+
+/// `{"tenantId", "selfProvisioningDomains"?, "enforceSSO"?, ...session settings}`; absent keys stay as they are.
+async fn update_tenant_settings(
+    State(core): State<Core>,
+    ctx: MgmtCtx,
+    Body(mut b): Body<Map<String, Value>>,
+) -> Reply {
+    let id = match b.remove("tenantId") {
+        Some(Value::String(id)) if !id.is_empty() => id,
+        _ => return Err(Error::missing("tenantId").into()),
+    };
+    b.retain(|_, v| !v.is_null());
+    let domains = b.remove("selfProvisioningDomains").map(serde_json::from_value).transpose();
+    let domains = domains.map_err(|_| Error::invalid("selfProvisioningDomains", "must be a list of domains"))?;
+    let enforce_sso = match b.remove("enforceSSO") {
+        Some(Value::Bool(v)) => Some(v),
+        Some(_) => return Err(Error::invalid("enforceSSO", "must be true or false").into()),
+        None => None,
+    };
+    core.update_tenant_settings(&ctx.project, &id, b, domains, enforce_sso, &ctx.caller).await?;
+    Ok(Json(json!({})))
 }
 
 #[derive(Deserialize)]
@@ -616,4 +661,60 @@ async fn deactivate_access_key(State(core): State<Core>, ctx: MgmtCtx, Body(b): 
 async fn delete_access_key(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<KeyUpdate>) -> Reply {
     core.delete_access_key(&ctx.project, key_id(&b.id)?, &ctx.caller).await?;
     Ok(Json(json!({})))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct UserSearch {
+    tenant_ids: Option<Vec<String>>,
+    role_names: Option<Vec<String>>,
+    statuses: Option<Vec<String>>,
+    emails: Option<Vec<String>>,
+    phones: Option<Vec<String>>,
+    login_ids: Option<Vec<String>>,
+    user_ids: Option<Vec<String>>,
+    custom_attributes: Option<Map<String, Value>>,
+    text: Option<String>,
+    test_users_only: Option<bool>,
+    with_test_user: Option<bool>,
+    limit: Option<i64>,
+    page: Option<i64>,
+}
+
+impl UserSearch {
+    fn filter(self) -> Result<UserFilter, ApiError> {
+        let count = |field: &str, n: Option<i64>| match n.unwrap_or(0) {
+            n if n < 0 => Err(ApiError(Error::invalid(field, "must not be negative"))),
+            n => Ok(n as usize),
+        };
+        Ok(UserFilter {
+            limit: count("limit", self.limit)?,
+            page: count("page", self.page)?,
+            tenant_ids: self.tenant_ids.unwrap_or_default(),
+            roles: self.role_names.unwrap_or_default(),
+            statuses: self.statuses.unwrap_or_default(),
+            emails: self.emails.unwrap_or_default(),
+            phones: self.phones.unwrap_or_default(),
+            login_ids: self.login_ids.unwrap_or_default(),
+            user_ids: self.user_ids.unwrap_or_default(),
+            attributes: self.custom_attributes.unwrap_or_default(),
+            text: self.text.filter(|t| !t.is_empty()),
+            test_users_only: self.test_users_only.unwrap_or(false),
+            with_test_users: self.with_test_user.unwrap_or(false),
+        })
+    }
+}
+
+async fn search(core: &Core, ctx: &MgmtCtx, filter: UserFilter) -> Reply {
+    let users = core.search_users(&ctx.project, &filter).await?;
+    Ok(Json(json!({"users": users.iter().map(wire::user).collect::<Vec<_>>(), "total": users.len()})))
+}
+
+async fn search_users(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<UserSearch>) -> Reply {
+    search(&core, &ctx, b.filter()?).await
+}
+
+async fn search_test_users(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<UserSearch>) -> Reply {
+    let filter = UserFilter { test_users_only: true, with_test_users: true, ..b.filter()? };
+    search(&core, &ctx, filter).await
 }

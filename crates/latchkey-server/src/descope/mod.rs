@@ -1,7 +1,9 @@
 //! The Descope front door: `/v1/auth/*`, `/v1/mgmt/*` and `/v2/keys/{projectId}`, in the shapes
 //! the official Descope SDKs send and expect. It only translates; the rules live in core.
 
+mod audit;
 mod auth;
+mod jwt;
 mod mgmt;
 mod rbac;
 mod wire;
@@ -17,7 +19,7 @@ use latchkey_core::{Caller, Code, Core, Error, Project};
 use crate::http::ApiError;
 
 pub fn routes() -> Router<Core> {
-    auth::routes().merge(mgmt::routes()).merge(rbac::routes())
+    auth::routes().merge(mgmt::routes()).merge(rbac::routes()).merge(audit::routes()).merge(jwt::routes())
 }
 
 /// The bearer: `projectId[:token][:authManagementKey]` on auth routes, `projectId:managementKey` on management routes.

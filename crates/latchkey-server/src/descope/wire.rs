@@ -62,6 +62,22 @@ pub fn tenant(t: &TenantRow) -> Value {
     })
 }
 
+/// A tenant's settings as `mgmt.tenant.load_settings` reads them.
+pub fn tenant_settings(t: &TenantRow) -> Value {
+    let mut settings = json!({
+        "selfProvisioningDomains": t.domains,
+        "enforceSSO": t.enforce_sso,
+        "enabled": false,
+        "enableInactivity": false,
+    });
+    if let Some(stored) = t.settings.as_object() {
+        for (key, value) in stored {
+            settings[key] = value.clone();
+        }
+    }
+    settings
+}
+
 /// `{"tenantId","roleNames"}` as the management API sends tenant memberships.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
