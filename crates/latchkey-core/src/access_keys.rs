@@ -73,6 +73,16 @@ fn check_permitted_ips(ips: &[String]) -> Result<()> {
     Ok(())
 }
 
+fn check_key_name(name: &str) -> Result<()> {
+    if name.trim().is_empty() {
+        return Err(Error::missing("name"));
+    }
+    if name.len() > 256 {
+        return Err(Error::invalid("name", "is too long (at most 256 characters)"));
+    }
+    Ok(())
+}
+
 fn key_not_found() -> Error {
     Error::new(Code::AccessKeyNotFound, "Access key not found")
 }
@@ -98,9 +108,7 @@ impl Core {
         new: NewAccessKey,
         caller: &Caller,
     ) -> Result<CreatedAccessKey> {
-        if new.name.trim().is_empty() {
-            return Err(Error::missing("name"));
-        }
+        check_key_name(&new.name)?;
         for tenant in &new.tenants {
             self.tenant(project, &tenant.tenant_id).await?;
         }
@@ -197,9 +205,7 @@ impl Core {
         update: AccessKeyUpdate,
         caller: &Caller,
     ) -> Result<AccessKeyRow> {
-        if update.name.trim().is_empty() {
-            return Err(Error::missing("name"));
-        }
+        check_key_name(&update.name)?;
         let mut key = self.access_key(project, id).await?;
         key.name = update.name;
         if let Some(description) = update.description {

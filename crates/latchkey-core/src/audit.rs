@@ -166,11 +166,17 @@ impl Core {
         if action.len() > 256 {
             return Err(crate::Error::invalid("action", "is too long (at most 256 characters)"));
         }
+        if kind.is_empty() {
+            return Err(crate::Error::missing("type"));
+        }
         if !["info", "warn", "error"].contains(&kind) {
             return Err(crate::Error::invalid("type", "must be info, warn or error"));
         }
         if actor_id.trim().is_empty() {
             return Err(crate::Error::missing("actorId"));
+        }
+        if actor_id.len() > 256 {
+            return Err(crate::Error::invalid("actorId", "is too long (at most 256 characters)"));
         }
         if tenant_id.trim().is_empty() {
             return Err(crate::Error::missing("tenantId"));

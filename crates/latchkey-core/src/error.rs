@@ -21,6 +21,7 @@ pub enum Code {
     LinkPending,
     BadCredentials,
     WeakPassword,
+    PasswordExpired,
     BadRefreshToken,
     BadAccessKey,
     UserNotFound,
@@ -58,6 +59,7 @@ impl Code {
             Code::LinkPending => "E062002",
             Code::BadCredentials => "E063001",
             Code::WeakPassword => "E063002",
+            Code::PasswordExpired => "E063003",
             Code::BadRefreshToken => "E064001",
             Code::BadAccessKey => "E064002",
             Code::UserNotFound => "E071001",
@@ -90,6 +92,7 @@ impl Code {
             | Code::BadLinkToken
             | Code::LinkPending
             | Code::BadCredentials
+            | Code::PasswordExpired
             | Code::BadRefreshToken
             | Code::BadAccessKey => 401,
             Code::UserDisabled | Code::Forbidden => 403,
@@ -127,6 +130,7 @@ impl Code {
             Code::LinkPending => "Link not verified yet",
             Code::BadCredentials => "Wrong login id or password",
             Code::WeakPassword => "Password does not meet the password policy",
+            Code::PasswordExpired => "Password expired: replace it to sign in",
             Code::BadRefreshToken => "Refresh token invalid, expired or revoked",
             Code::BadAccessKey => "Access key invalid, expired or inactive",
             Code::UserNotFound => "User not found",

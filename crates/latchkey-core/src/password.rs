@@ -130,12 +130,14 @@ impl Core {
     }
 
     /// Checks a login id and password; the same error for an unknown user and a wrong password.
+    /// An expired password is refused unless `allow_expired` (replacing it is how it is renewed).
     async fn check_password(
         &self,
         project: &Project,
         caller: &Caller,
         login_id: &str,
         password: &str,
+        allow_expired: bool,
     ) -> Result<latchkey_store::UserRow> {
         if login_id.trim().is_empty() {
             return Err(Error::missing("loginId"));
@@ -151,7 +153,58 @@ impl Core {
             self.audit(project, event).await;
             return Err(Error::new(Code::BadCredentials, "Wrong login id or password"));
         }
-        user.ok_or_else(user_not_found)
+        let user = user.ok_or_else(user_not_found)?;
+        if user.password_expired && !allow_expired {
+            return Err(Error::new(Code::PasswordExpired, "The password has expired: replace it to sign in"));
+        }
+        Ok(user)
+    }
+
+    /// Sets a user's password from the management API; a temporary one (`active` false) must be
+    /// replaced before it signs in.
+    pub async fn set_password(
+        &self,
+        project: &Project,
+        login_id: &str,
+        password: &str,
+        active: bool,
+        caller: &Caller,
+    ) -> Result<()> {
+        if login_id.trim().is_empty() {
+            return Err(Error::missing("loginId"));
+        }
+        if password.is_empty() {
+            return Err(Error::missing("password"));
+        }
+        let mut user = self.user_by_login_id(project, login_id).await?;
+        self.inner.policy.password.check("password", password)?;
+        user.password_hash = Some(hash_password(password).await?);
+        user.password_expired = !active;
+        user.updated_at = self.now();
+        self.inner.store.update_user(&user).await?;
+        self.audit(
+            project,
+            Event::new("UserModified", caller).user(&user.id).data(serde_json::json!({"password": "set"})),
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Marks a user's password expired: it signs in again only after a replace.
+    pub async fn expire_password(&self, project: &Project, login_id: &str, caller: &Caller) -> Result<()> {
+        if login_id.trim().is_empty() {
+            return Err(Error::missing("loginId"));
+        }
+        let mut user = self.user_by_login_id(project, login_id).await?;
+        user.password_expired = true;
+        user.updated_at = self.now();
+        self.inner.store.update_user(&user).await?;
+        self.audit(
+            project,
+            Event::new("UserModified", caller).user(&user.id).data(serde_json::json!({"password": "expired"})),
+        )
+        .await;
+        Ok(())
     }
 
     pub async fn sign_in_password(
@@ -161,7 +214,7 @@ impl Core {
         login_id: &str,
         password: &str,
     ) -> Result<SignedIn> {
-        let user = self.check_password(project, caller, login_id, password).await?;
+        let user = self.check_password(project, caller, login_id, password, false).await?;
         self.start_session(project, user, "pwd", &LoginOptions::default(), false, caller).await
     }
 
@@ -174,8 +227,9 @@ impl Core {
         new: &str,
     ) -> Result<SignedIn> {
         self.inner.policy.password.check("newPassword", new)?;
-        let mut user = self.check_password(project, caller, login_id, old).await?;
+        let mut user = self.check_password(project, caller, login_id, old, true).await?;
         user.password_hash = Some(hash_password(new).await?);
+        user.password_expired = false;
         user.updated_at = self.now();
         self.inner.store.update_user(&user).await?;
         self.audit(project, Event::new("PasswordReplaced", caller).user(&user.id)).await;
@@ -198,6 +252,7 @@ impl Core {
             return Err(Error::invalid("loginId", "does not belong to the signed-in user"));
         }
         user.password_hash = Some(hash_password(new).await?);
+        user.password_expired = false;
         user.updated_at = self.now();
         self.inner.store.update_user(&user).await?;
         self.audit(project, Event::new("PasswordUpdated", caller).user(&user.id)).await;

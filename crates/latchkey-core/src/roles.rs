@@ -156,6 +156,8 @@ impl Core {
 
     /// Replaces role `name` (in `role.tenant_id`) with `role`, which may carry a new name.
     pub async fn update_role(&self, project: &Project, name: &str, role: NewRole, caller: &Caller) -> Result<()> {
+        check_name("name", name)?;
+        check_name("newName", &role.name)?;
         let row = self.role_row(project, role).await?;
         if !self.inner.store.update_role(&row.tenant_id, name, &row).await? {
             return Err(role_not_found());

@@ -38,16 +38,29 @@ impl TenantFilter {
 
 const UNITS: [(&str, i64); 4] = [("minutes", 60), ("hours", 3600), ("days", 86400), ("weeks", 604800)];
 
-/// Checks a settings patch: known keys, whole positive amounts, known units.
+/// Checks a settings patch: known keys, whole positive amounts, known units. A value of the
+/// wrong JSON type is malformed; a well-typed value out of range is invalid.
 fn check_settings(patch: &Map<String, Value>) -> Result<()> {
+    let malformed = |key: &str, kind: &str| Error::new(Code::MalformedRequest, format!("'{key}' must be {kind}"));
     for (key, value) in patch {
         match key.as_str() {
-            "enabled" | "enableInactivity" if value.is_boolean() => {}
-            "refreshTokenExpiration" | "sessionTokenExpiration" | "stepupTokenExpiration" | "inactivityTime"
-                if value.as_i64().is_some_and(|n| n >= 0) => {}
-            k if k.ends_with("Unit") && value.as_str().is_some_and(|u| UNITS.iter().any(|(name, _)| *name == u)) => {}
-            "authType" | "domains" | "JITDisabled" | "defaultRoles" => {}
-            _ => return Err(Error::invalid(key, "has an invalid value")),
+            "enabled" | "enableInactivity" | "JITDisabled" => {
+                value.as_bool().ok_or_else(|| malformed(key, "true or false"))?;
+            }
+            "refreshTokenExpiration" | "sessionTokenExpiration" | "stepupTokenExpiration" | "inactivityTime" => {
+                let amount = value.as_i64().ok_or_else(|| malformed(key, "a whole number"))?;
+                if amount < 0 {
+                    return Err(Error::invalid(key, "must not be negative"));
+                }
+            }
+            k if k.ends_with("Unit") => {
+                let unit = value.as_str().ok_or_else(|| malformed(key, "a string"))?;
+                if !UNITS.iter().any(|(name, _)| *name == unit) {
+                    return Err(Error::invalid(key, "must be minutes, hours, days or weeks"));
+                }
+            }
+            "authType" | "domains" | "defaultRoles" => {}
+            _ => return Err(Error::invalid(key, "is not a tenant setting")),
         }
     }
     Ok(())

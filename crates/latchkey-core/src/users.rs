@@ -173,6 +173,7 @@ impl Core {
             roles: new.roles,
             attributes: new.attributes.filter(|a| a.is_object()).unwrap_or_else(|| json!({})),
             password_hash,
+            password_expired: false,
             tenants: new.tenants,
             created_at: now,
             updated_at: now,
@@ -409,6 +410,9 @@ impl Core {
         let mut user = self.user_by_login_id(project, login_id).await?;
         match &change {
             UserChange::Status(status) => {
+                if status.is_empty() {
+                    return Err(Error::missing("status"));
+                }
                 if !["enabled", "disabled"].contains(&status.as_str()) {
                     return Err(Error::invalid("status", "must be enabled or disabled"));
                 }
@@ -470,6 +474,9 @@ impl Core {
             UserChange::CustomAttribute { key, value } => {
                 if key.trim().is_empty() {
                     return Err(Error::missing("attributeKey"));
+                }
+                if key.len() > MAX_FIELD {
+                    return Err(Error::invalid("attributeKey", "is too long (at most 256 characters)"));
                 }
                 if !user.attributes.is_object() {
                     user.attributes = json!({});

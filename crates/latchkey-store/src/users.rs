@@ -26,6 +26,8 @@ pub struct UserRow {
     /// Custom attributes as a JSON object.
     pub attributes: serde_json::Value,
     pub password_hash: Option<String>,
+    /// The password must be replaced before it can sign in.
+    pub password_expired: bool,
     pub tenants: Vec<UserTenantRow>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -43,7 +45,8 @@ pub fn login_key(login_id: &str) -> String {
 }
 
 const USER_COLUMNS: &str = "id, project_id, email, verified_email, phone, verified_phone, name, given_name, \
-    middle_name, family_name, picture, status, test, roles, attributes, password_hash, created_at, updated_at";
+    middle_name, family_name, picture, status, test, roles, attributes, password_hash, created_at, updated_at, \
+    password_expired";
 
 fn json_list(text: &str) -> Vec<String> {
     serde_json::from_str(text).unwrap_or_default()
@@ -68,6 +71,7 @@ fn user_from_row(row: &AnyRow) -> sqlx::Result<UserRow> {
         roles: json_list(&row.try_get::<String, _>("roles")?),
         attributes: serde_json::from_str(&row.try_get::<String, _>("attributes")?).unwrap_or_default(),
         password_hash: row.try_get("password_hash")?,
+        password_expired: row.try_get::<i64, _>("password_expired")? != 0,
         tenants: Vec::new(),
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
@@ -80,7 +84,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         bind_user(
             sqlx::query(trusted(format!(
-                "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+                "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
             ))),
             user,
         )
@@ -101,7 +105,7 @@ impl Store {
             sqlx::query(
                 "UPDATE users SET email = $3, verified_email = $4, phone = $5, verified_phone = $6, name = $7, \
                  given_name = $8, middle_name = $9, family_name = $10, picture = $11, status = $12, test = $13, \
-                 roles = $14, attributes = $15, password_hash = $16, updated_at = $18 \
+                 roles = $14, attributes = $15, password_hash = $16, updated_at = $18, password_expired = $19 \
                  WHERE id = $1 AND project_id = $2 AND created_at = $17",
             ),
             user,
@@ -225,7 +229,7 @@ impl Store {
     }
 }
 
-/// Binds a user's columns in `USER_COLUMNS` order ($1 to $18).
+/// Binds a user's columns in `USER_COLUMNS` order ($1 to $19).
 fn bind_user<'q>(query: Query<'q, Any, AnyArguments>, user: &'q UserRow) -> Query<'q, Any, AnyArguments> {
     query
         .bind(&user.id)
@@ -246,6 +250,7 @@ fn bind_user<'q>(query: Query<'q, Any, AnyArguments>, user: &'q UserRow) -> Quer
         .bind(&user.password_hash)
         .bind(user.created_at)
         .bind(user.updated_at)
+        .bind(flag(user.password_expired))
 }
 
 async fn write_login_ids(tx: &mut Transaction<'static, Any>, user: &UserRow) -> Result<()> {

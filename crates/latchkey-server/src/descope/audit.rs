@@ -74,7 +74,7 @@ struct Event {
     actor_id: String,
     tenant_id: String,
     user_id: Option<String>,
-    data: Option<Value>,
+    data: Option<serde_json::Map<String, Value>>,
 }
 
 async fn create_event(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<Event>) -> Reply {
@@ -84,7 +84,7 @@ async fn create_event(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<Even
         actor_id: &b.actor_id,
         tenant_id: &b.tenant_id,
         user_id: b.user_id.as_deref(),
-        data: b.data,
+        data: b.data.map(Value::Object),
     };
     core.record_event(&ctx.project, event, &ctx.caller).await?;
     Ok(Json(json!({})))

@@ -37,6 +37,11 @@ struct TokenBody {
     user: Option<SignUpUser>,
     email_verified: Option<bool>,
     phone_verified: Option<bool>,
+    /// Read for their type only: consent and step-up are not modelled yet.
+    #[allow(dead_code)]
+    validate_consent: Option<bool>,
+    #[allow(dead_code)]
+    stepup: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]

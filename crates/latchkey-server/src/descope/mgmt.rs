@@ -55,6 +55,10 @@ pub fn routes() -> Router<Core> {
         .route("/v1/mgmt/user/update/tenant/add", post(add_tenant))
         .route("/v1/mgmt/user/update/tenant/remove", post(remove_tenant))
         .route("/v1/mgmt/user/logout", post(logout_user))
+        .route("/v1/mgmt/user/password/set/active", post(set_active_password))
+        .route("/v1/mgmt/user/password/set/temporary", post(set_temporary_password))
+        .route("/v1/mgmt/user/password/set", post(set_password))
+        .route("/v1/mgmt/user/password/expire", post(expire_password))
         .route("/v1/mgmt/user/create/batch", post(create_batch))
         .route("/v1/mgmt/user/update", post(update_user))
         .route("/v1/mgmt/user/patch", patch(patch_user))
@@ -166,6 +170,9 @@ struct BatchBody {
 
 /// Creates each user on its own: one failure does not stop the others.
 async fn create_batch(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<BatchBody>) -> Reply {
+    if b.users.is_empty() {
+        return Err(Error::missing("users").into());
+    }
     let invite =
         Invite { invite: b.invite.unwrap_or(false), url: b.invite_url, send_mail: b.send_mail.unwrap_or(true) };
     let (mut created, mut failed) = (Vec::new(), Vec::new());
@@ -717,4 +724,33 @@ async fn search_users(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<User
 async fn search_test_users(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<UserSearch>) -> Reply {
     let filter = UserFilter { test_users_only: true, with_test_users: true, ..b.filter()? };
     search(&core, &ctx, filter).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct PasswordBody {
+    login_id: String,
+    password: String,
+    set_active: Option<bool>,
+}
+
+async fn set_active_password(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<PasswordBody>) -> Reply {
+    core.set_password(&ctx.project, &b.login_id, &b.password, true, &ctx.caller).await?;
+    Ok(Json(json!({})))
+}
+
+async fn set_temporary_password(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<PasswordBody>) -> Reply {
+    core.set_password(&ctx.project, &b.login_id, &b.password, false, &ctx.caller).await?;
+    Ok(Json(json!({})))
+}
+
+/// The older route: `setActive` says which of the two it is.
+async fn set_password(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<PasswordBody>) -> Reply {
+    core.set_password(&ctx.project, &b.login_id, &b.password, b.set_active.unwrap_or(false), &ctx.caller).await?;
+    Ok(Json(json!({})))
+}
+
+async fn expire_password(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<PasswordBody>) -> Reply {
+    core.expire_password(&ctx.project, &b.login_id, &ctx.caller).await?;
+    Ok(Json(json!({})))
 }

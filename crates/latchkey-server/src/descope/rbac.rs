@@ -95,7 +95,7 @@ async fn create_role(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<RoleB
 
 async fn update_role(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<RoleBody>) -> Reply {
     let name = b.name.clone();
-    let new_name = b.new_name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| name.clone());
+    let new_name = b.new_name.clone().unwrap_or_default();
     core.update_role(&ctx.project, &name, b.role(new_name), &ctx.caller).await?;
     Ok(Json(json!({})))
 }
