@@ -72,7 +72,9 @@ class LatchkeyServer:
 
     def start(self, timeout: float = 30.0) -> "LatchkeyServer":
         cmd = [BIN, "serve", "--listen", "127.0.0.1:0", "--config", str(self.config_path), *self._store_args()]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        # The server's own log stays beside its data, for reading after a failure.
+        self._log = open(Path(self.data_dir) / "server.log", "ab")
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._log, text=True)
         deadline = time.monotonic() + timeout
         for line in self.proc.stdout:  # the first lines say where it listens
             if line.startswith("listening on "):
@@ -135,10 +137,17 @@ class LatchkeyServer:
                 self.proc.wait()
         if self.proc and self.proc.stdout:
             self.proc.stdout.close()
+        if getattr(self, "_log", None):
+            self._log.close()
 
     def cleanup(self) -> None:
         self.stop()
         if self._tmp:
+            log = Path(self.data_dir) / "server.log"
+            if log.exists() and b"panicked" in log.read_bytes():
+                # A panic is a bug even when every test passed: keep the evidence.
+                keep = Path(tempfile.gettempdir()) / f"latchkey-panic-{uuid.uuid4().hex[:8]}.log"
+                keep.write_bytes(log.read_bytes())
             self._tmp.cleanup()
 
     def __enter__(self):
