@@ -630,8 +630,24 @@ impl Core {
         }
     }
 
-    /// Mails an invitation: a single-use sign-in link to `uri` (the app's invite page).
-    pub async fn invite(&self, project: &Project, user: &UserRow, uri: Option<&str>) -> Result<()> {
+    /// Creates a user and mails the invitation: a single-use sign-in link to `invite_uri` (the app's
+    /// invite page; the default link page when empty).
+    pub async fn create_invited_user(
+        &self,
+        project: &Project,
+        new: NewUser,
+        invite_uri: Option<&str>,
+        caller: &Caller,
+    ) -> Result<UserRow> {
+        if new.email.as_deref().unwrap_or_default().is_empty() && validate_email("loginId", &new.login_id).is_err() {
+            return Err(Error::invalid("email", "is needed to send an invitation"));
+        }
+        let user = self.create_user(project, new, caller).await?;
+        self.invite(project, &user, invite_uri).await?;
+        Ok(user)
+    }
+
+    async fn invite(&self, project: &Project, user: &UserRow, uri: Option<&str>) -> Result<()> {
         let uri = match uri.filter(|u| !u.is_empty()) {
             Some(uri) => require_uri(Some(uri))?.to_string(),
             None => self.default_link_uri(),

@@ -146,11 +146,11 @@ async fn create_and_invite(
     new: NewUser,
     invite: &Invite,
 ) -> Result<latchkey_core::UserRow, ApiError> {
-    let user = core.create_user(&ctx.project, new, &ctx.caller).await?;
-    if invite.invite && invite.send_mail {
-        core.invite(&ctx.project, &user, invite.url.as_deref()).await?;
-    }
-    Ok(user)
+    Ok(if invite.invite && invite.send_mail {
+        core.create_invited_user(&ctx.project, new, invite.url.as_deref(), &ctx.caller).await?
+    } else {
+        core.create_user(&ctx.project, new, &ctx.caller).await?
+    })
 }
 
 async fn create(core: Core, ctx: MgmtCtx, b: UserBody, test: bool) -> Reply {
