@@ -127,6 +127,19 @@ class LatchkeyServer:
                 return message
         raise AssertionError(f"no message to {recipient} in the outbox")
 
+    def password_hash_of(self, login_id: str) -> str | None:
+        """The stored password hash of a user, read straight from the store (to see what sign-in did to it)."""
+        query = ("SELECT u.password_hash FROM users u JOIN user_login_ids l ON l.user_id = u.id "
+                 "WHERE l.login_key = lower('%s')" % login_id.replace("'", "''"))
+        if self.database_url:
+            out = subprocess.run(["psql", self.database_url, "-Atc", query], capture_output=True, text=True, check=True)
+            return out.stdout.strip() or None
+        import sqlite3
+
+        with sqlite3.connect(Path(self.data_dir) / "latchkey.db") as db:
+            row = db.execute(query).fetchone()
+        return row[0] if row else None
+
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)

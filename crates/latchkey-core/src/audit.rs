@@ -60,21 +60,31 @@ impl Event {
 impl Core {
     /// Appends an audit record. A failure to record is logged, not turned into a failed request.
     pub(crate) async fn audit(&self, project: &Project, event: Event) {
-        let row = AuditRow {
-            id: row_id(),
-            project_id: project.id.clone(),
-            occurred_at: self.now(),
-            action: event.action.clone(),
-            actor_id: event.actor_id,
-            user_id: event.user_id,
-            ip: event.caller.ip,
-            user_agent: event.caller.user_agent,
-            success: i64::from(event.success),
-            tenant_id: event.tenant_id,
-            data: event.data.to_string(),
-        };
-        if let Err(err) = self.inner.store.append_audit(&row).await {
-            tracing::error!(error = %err, action = %event.action, "audit record lost");
+        self.audit_all(project, vec![event]).await;
+    }
+
+    /// Appends many records in one write (bulk operations).
+    pub(crate) async fn audit_all(&self, project: &Project, events: Vec<Event>) {
+        let now = self.now();
+        let rows: Vec<AuditRow> = events
+            .into_iter()
+            .map(|event| AuditRow {
+                id: row_id(),
+                project_id: project.id.clone(),
+                occurred_at: now,
+                action: event.action,
+                actor_id: event.actor_id,
+                user_id: event.user_id,
+                ip: event.caller.ip,
+                user_agent: event.caller.user_agent,
+                success: i64::from(event.success),
+                tenant_id: event.tenant_id,
+                data: event.data.to_string(),
+            })
+            .collect();
+        if let Err(err) = self.inner.store.append_audits(&rows).await {
+            let actions: Vec<&str> = rows.iter().map(|r| r.action.as_str()).take(3).collect();
+            tracing::error!(error = %err, ?actions, count = rows.len(), "audit records lost");
         }
     }
 

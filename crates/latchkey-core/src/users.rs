@@ -4,6 +4,7 @@ use latchkey_store::{UserRow, UserTenantRow};
 use serde_json::json;
 
 use crate::audit::Event;
+use crate::import::ImportedHash;
 use crate::secrets::random_id;
 use crate::{Caller, Code, Core, Error, Project, Result};
 
@@ -26,7 +27,8 @@ pub struct NewUser {
     pub attributes: Option<serde_json::Value>,
     pub test: bool,
     pub status: Option<String>,
-    pub password_hash: Option<String>,
+    /// A hash made by another system, verified as is and upgraded at the first sign-in.
+    pub password_hash: Option<ImportedHash>,
     /// A cleartext password to set: checked against the policy and hashed.
     pub password: Option<String>,
 }
@@ -107,6 +109,26 @@ fn validate_text(field: &str, value: &Option<String>) -> Result<()> {
 impl Core {
     /// Creates a user after checking every field; `Conflict` if a login id is taken.
     pub async fn create_user(&self, project: &Project, new: NewUser, caller: &Caller) -> Result<UserRow> {
+        let password_hash = match &new.password {
+            Some(password) => {
+                self.inner.policy.password.check("password", password)?;
+                Some(crate::password::hash_password(password).await?)
+            }
+            None => None,
+        };
+        let user = self.user_row(project, new, password_hash).await?;
+        self.inner.store.insert_user(&user).await?;
+        self.audit(project, Event::new("UserCreated", caller).user(&user.id)).await;
+        Ok(user)
+    }
+
+    /// A new user's row after checking every field; `password_hash` wins over an imported hash.
+    pub(crate) async fn user_row(
+        &self,
+        project: &Project,
+        new: NewUser,
+        password_hash: Option<String>,
+    ) -> Result<UserRow> {
         let login_id = new.login_id.trim().to_string();
         if login_id.is_empty() {
             return Err(Error::missing("loginId"));
@@ -141,12 +163,10 @@ impl Core {
                 return Err(Error::new(Code::TenantNotFound, format!("Tenant '{}' does not exist", tenant.tenant_id)));
             }
         }
-        let password_hash = match &new.password {
-            Some(password) => {
-                self.inner.policy.password.check("password", password)?;
-                Some(crate::password::hash_password(password).await?)
-            }
-            None => new.password_hash.clone(),
+        let password_hash = match (password_hash, &new.password_hash) {
+            (Some(hash), _) => Some(hash),
+            (None, Some(imported)) => Some(imported.stored().map_err(|why| Error::invalid("hashedPassword", &why))?),
+            (None, None) => None,
         };
         let status = new.status.clone().unwrap_or_else(|| "invited".into());
         if !["enabled", "disabled", "invited"].contains(&status.as_str()) {
@@ -155,7 +175,7 @@ impl Core {
         let now = self.now();
         let mut login_ids = vec![login_id];
         login_ids.extend(new.additional_login_ids.into_iter().filter(|l| !l.trim().is_empty()));
-        let user = UserRow {
+        Ok(UserRow {
             id: random_id("U", 27),
             project_id: project.id.clone(),
             login_ids,
@@ -177,10 +197,7 @@ impl Core {
             tenants: new.tenants,
             created_at: now,
             updated_at: now,
-        };
-        self.inner.store.insert_user(&user).await?;
-        self.audit(project, Event::new("UserCreated", caller).user(&user.id)).await;
-        Ok(user)
+        })
     }
 
     pub async fn user_by_login_id(&self, project: &Project, login_id: &str) -> Result<UserRow> {

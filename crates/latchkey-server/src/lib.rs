@@ -1,5 +1,6 @@
 //! The `latchkey` server: one listener, the front doors, and the admin commands.
 
+pub mod admin;
 pub mod config;
 mod descope;
 mod http;

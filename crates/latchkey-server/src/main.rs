@@ -41,6 +41,11 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Users of the default project.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
     /// The default project's settings.
     Project {
         #[command(subcommand)]
@@ -57,6 +62,17 @@ enum KeysCommand {
         /// RS256 (default), ES256 or EdDSA.
         #[arg(long, default_value = "RS256")]
         alg: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Import users with their password hashes from a JSON or JSON-lines file (docs/import.md).
+    Import {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The file to import.
+        file: std::path::PathBuf,
     },
 }
 
@@ -132,6 +148,10 @@ async fn run(command: Command) -> Fallible<()> {
             let kid = core.rotate_signing_key(&project.id, alg).await.map_err(|e| e.to_string())?;
             println!("new signing key {kid} ({}) for project {}", alg.as_str(), project.id);
             Ok(())
+        }
+        Command::Users { command: UsersCommand::Import { store, file } } => {
+            let (core, project) = open_project(&store).await?;
+            latchkey_server::admin::import_users(&core, &project, &file).await
         }
         Command::Project { command } => {
             let (store, change) = match command {

@@ -19,23 +19,32 @@ pub struct AuditRow {
 
 impl Store {
     pub async fn append_audit(&self, e: &AuditRow) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO audit_events (id, project_id, occurred_at, action, actor_id, user_id, ip, user_agent, success, data, tenant_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(&e.id)
-        .bind(&e.project_id)
-        .bind(e.occurred_at)
-        .bind(&e.action)
-        .bind(&e.actor_id)
-        .bind(&e.user_id)
-        .bind(&e.ip)
-        .bind(&e.user_agent)
-        .bind(flag(e.success != 0))
-        .bind(&e.data)
-        .bind(&e.tenant_id)
-        .execute(&self.pool)
-        .await?;
+        self.append_audits(std::slice::from_ref(e)).await
+    }
+
+    /// Appends many records in one transaction (bulk imports).
+    pub async fn append_audits(&self, events: &[AuditRow]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for e in events {
+            sqlx::query(
+                "INSERT INTO audit_events (id, project_id, occurred_at, action, actor_id, user_id, ip, user_agent, success, data, tenant_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(&e.id)
+            .bind(&e.project_id)
+            .bind(e.occurred_at)
+            .bind(&e.action)
+            .bind(&e.actor_id)
+            .bind(&e.user_id)
+            .bind(&e.ip)
+            .bind(&e.user_agent)
+            .bind(flag(e.success != 0))
+            .bind(&e.data)
+            .bind(&e.tenant_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

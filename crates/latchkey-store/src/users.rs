@@ -82,19 +82,51 @@ impl Store {
     /// Inserts a user with its login ids and tenants; `Conflict("login id")` if one is taken.
     pub async fn insert_user(&self, user: &UserRow) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        bind_user(
-            sqlx::query(trusted(format!(
-                "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
-            ))),
-            user,
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(conflict("user"))?;
+        bind_user(sqlx::query(trusted(format!("INSERT INTO users ({USER_COLUMNS}) VALUES {USER_VALUES}"))), user)
+            .execute(&mut *tx)
+            .await
+            .map_err(conflict("user"))?;
         write_login_ids(&mut tx, user).await?;
         write_tenants(&mut tx, user).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Inserts many users in one transaction (imports); a user whose login id is taken, by an
+    /// existing user or an earlier one of the batch, is skipped. Returns which users were inserted.
+    pub async fn insert_users_unless_taken(&self, users: &[UserRow]) -> Result<Vec<bool>> {
+        let mut tx = self.pool.begin().await?;
+        let mut inserted = Vec::with_capacity(users.len());
+        for user in users {
+            bind_user(sqlx::query(trusted(format!("INSERT INTO users ({USER_COLUMNS}) VALUES {USER_VALUES}"))), user)
+                .execute(&mut *tx)
+                .await?;
+            let mut free = true;
+            for (position, login_id) in user.login_ids.iter().enumerate() {
+                let written = sqlx::query(
+                    "INSERT INTO user_login_ids (project_id, login_key, login_id, user_id, position) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                )
+                .bind(&user.project_id)
+                .bind(login_key(login_id))
+                .bind(login_id)
+                .bind(&user.id)
+                .bind(position as i64)
+                .execute(&mut *tx)
+                .await?;
+                free &= written.rows_affected() == 1;
+            }
+            if free {
+                write_tenants(&mut tx, user).await?;
+            } else {
+                for table in ["user_login_ids WHERE user_id", "users WHERE id"] {
+                    sqlx::query(trusted(format!("DELETE FROM {table} = $1"))).bind(&user.id).execute(&mut *tx).await?;
+                }
+            }
+            inserted.push(free);
+        }
+        tx.commit().await?;
+        Ok(inserted)
     }
 
     /// Writes every field of `user`, including login ids and tenants.
@@ -228,6 +260,8 @@ impl Store {
             .await?)
     }
 }
+
+const USER_VALUES: &str = "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)";
 
 /// Binds a user's columns in `USER_COLUMNS` order ($1 to $19).
 fn bind_user<'q>(query: Query<'q, Any, AnyArguments>, user: &'q UserRow) -> Query<'q, Any, AnyArguments> {

@@ -37,6 +37,7 @@ async fn postgres_backend() {
 async fn suite(store: &Store) {
     projects_and_keys(store).await;
     users_and_tenants(store).await;
+    bulk_insert_skips_taken_login_ids(store).await;
     sessions_rotate_once(store).await;
     codes_are_single_use(store).await;
     rate_limits_count_per_window(store).await;
@@ -150,6 +151,23 @@ async fn users_and_tenants(store: &Store) {
     store.insert_user(&user("U4", "carol@example.com")).await.unwrap();
     assert!(store.delete_user("P1", "U4").await.unwrap());
     assert!(store.user_by_login_id("P1", "carol@example.com").await.unwrap().is_none());
+}
+
+async fn bulk_insert_skips_taken_login_ids(store: &Store) {
+    store.insert_user(&user("B0", "taken@example.com")).await.unwrap();
+    let batch = [
+        user("B1", "new@example.com"),
+        user("B2", "TAKEN@example.com"),
+        user("B3", "other@example.com"),
+        user("B4", "New@Example.com"),
+    ];
+    // Taken by an existing user (B2) or an earlier user of the same batch (B4): skipped, nothing left behind.
+    assert_eq!(store.insert_users_unless_taken(&batch).await.unwrap(), [true, false, true, false]);
+    for (id, present) in [("B1", true), ("B2", false), ("B3", true), ("B4", false)] {
+        assert_eq!(store.user("P1", id).await.unwrap().is_some(), present, "{id}");
+    }
+    assert_eq!(store.user_by_login_id("P1", "taken@example.com").await.unwrap().unwrap().id, "B0");
+    assert_eq!(store.user_by_login_id("P1", "new@example.com").await.unwrap().unwrap().id, "B1");
 }
 
 async fn sessions_rotate_once(store: &Store) {

@@ -3,9 +3,10 @@
 use axum::extract::{Query, State};
 use axum::routing::{delete, get, patch, post};
 use axum::{Json, Router};
+use base64::Engine;
 use latchkey_core::{
-    AccessKeyRow, AccessKeyUpdate, Channel, Core, Error, LoginOptions, NewAccessKey, NewTenant, NewUser, TenantFilter,
-    UserChange, UserFilter, UserPatch,
+    AccessKeyRow, AccessKeyUpdate, Channel, Core, Error, ImportedHash, LoginOptions, NewAccessKey, NewTenant, NewUser,
+    TenantFilter, UserChange, UserFilter, UserPatch,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -60,6 +61,7 @@ pub fn routes() -> Router<Core> {
         .route("/v1/mgmt/user/password/set", post(set_password))
         .route("/v1/mgmt/user/password/expire", post(expire_password))
         .route("/v1/mgmt/user/create/batch", post(create_batch))
+        .route("/v1/mgmt/user/import", post(import_users))
         .route("/v1/mgmt/user/update", post(update_user))
         .route("/v1/mgmt/user/patch", patch(patch_user))
         .route("/v1/mgmt/users/load", post(load_users))
@@ -94,9 +96,68 @@ struct UserBody {
     status: Option<String>,
     test: Option<bool>,
     password: Option<String>,
+    hashed_password: Option<HashedPassword>,
     invite: Option<bool>,
     invite_url: Option<String>,
     send_mail: Option<bool>,
+}
+
+/// The SDK's pre-hashed password shapes (`UserPasswordBcrypt`, `...Pbkdf2`, `...Firebase`, `...Django`).
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct HashedPassword {
+    bcrypt: Option<EncodedHash>,
+    pbkdf2: Option<Pbkdf2Hash>,
+    firebase: Option<FirebaseHash>,
+    django: Option<EncodedHash>,
+}
+
+#[derive(Deserialize)]
+struct EncodedHash {
+    hash: String,
+}
+
+#[derive(Deserialize)]
+struct Pbkdf2Hash {
+    hash: String,
+    salt: String,
+    iterations: u32,
+    #[serde(rename = "type")]
+    digest: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FirebaseHash {
+    hash: String,
+    salt: String,
+    salt_separator: String,
+    signer_key: String,
+    memory: u32,
+    rounds: u32,
+}
+
+impl HashedPassword {
+    fn imported(self) -> Option<ImportedHash> {
+        let HashedPassword { bcrypt, pbkdf2, firebase, django } = self;
+        bcrypt
+            .map(|b| ImportedHash::Encoded(b.hash))
+            .or(pbkdf2.map(|p| ImportedHash::Pbkdf2 {
+                digest: p.digest,
+                hash: p.hash,
+                salt: p.salt,
+                iterations: p.iterations,
+            }))
+            .or(firebase.map(|f| ImportedHash::Firebase {
+                hash: f.hash,
+                salt: f.salt,
+                salt_separator: f.salt_separator,
+                signer_key: f.signer_key,
+                rounds: f.rounds,
+                mem_cost: f.memory,
+            }))
+            .or(django.map(|d| ImportedHash::Django(d.hash)))
+    }
 }
 
 /// Invitation switches of a create call (single or batch).
@@ -135,7 +196,7 @@ fn new_user(b: UserBody, test: bool) -> NewUser {
         attributes: b.custom_attributes,
         test,
         status: b.status,
-        password_hash: None,
+        password_hash: b.hashed_password.and_then(HashedPassword::imported),
         password: b.password.filter(|p| !p.is_empty()),
     }
 }
@@ -185,6 +246,31 @@ async fn create_batch(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<Batc
         }
     }
     Ok(Json(json!({"createdUsers": created, "failedUsers": failed})))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ImportBody {
+    source: String,
+    dryrun: bool,
+    /// The import file, base64 (docs/import.md).
+    users: Option<String>,
+}
+
+/// Imports users in Latchkey's own file format; each user that cannot be stored is reported.
+async fn import_users(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<ImportBody>) -> Reply {
+    if b.source != "latchkey" {
+        return Err(Error::invalid("source", "must be 'latchkey', the import format this server reads").into());
+    }
+    let file = b.users.ok_or_else(|| Error::missing("users"))?;
+    let file = base64::engine::general_purpose::STANDARD
+        .decode(file.trim())
+        .map_err(|_| Error::invalid("users", "is not base64"))?;
+    let records = latchkey_core::parse_import_file(&file)?;
+    let report = core.import_users(&ctx.project, records, b.dryrun, &ctx.caller, &mut |_| {}).await?;
+    let failures: Vec<Value> =
+        report.failures.iter().map(|f| json!({"user": f.login_id, "reason": f.reason})).collect();
+    Ok(Json(json!({"users": report.imported.iter().map(wire::user).collect::<Vec<_>>(), "failures": failures})))
 }
 
 async fn update_user(State(core): State<Core>, ctx: MgmtCtx, Body(b): Body<UserBody>) -> Reply {

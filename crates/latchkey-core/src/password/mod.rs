@@ -1,6 +1,8 @@
 //! Passwords: Argon2id hashes (OWASP parameters), a policy, and the password sign-in flows.
 //! Hashing runs on the blocking pool: it is deliberately slow.
 
+pub(crate) mod hashes;
+
 use std::sync::OnceLock;
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
@@ -78,16 +80,28 @@ fn dummy_hash() -> &'static str {
     })
 }
 
-async fn verify_password(password: &str, hash: Option<String>) -> bool {
-    let known = hash.is_some();
+/// How a password check came out.
+enum Check {
+    Wrong,
+    /// Right; `outdated` when the stored hash is not the current scheme and cost (an import).
+    Right {
+        outdated: bool,
+    },
+}
+
+async fn verify_password(password: &str, stored: Option<String>) -> Check {
     let password = password.to_string();
-    let matches = tokio::task::spawn_blocking(move || {
-        let hash = hash.as_deref().unwrap_or_else(|| dummy_hash());
-        Argon2::default().verify_password(password.as_bytes(), hash).is_ok()
+    tokio::task::spawn_blocking(move || match stored.as_deref().map(hashes::StoredHash::parse) {
+        Some(Ok(hash)) if hash.verify(password.as_bytes()) => Check::Right { outdated: !hash.is_current() },
+        Some(Ok(_)) => Check::Wrong,
+        // Unknown users cost one hash too, so the answer's timing does not tell who exists.
+        _ => {
+            let _ = Argon2::default().verify_password(password.as_bytes(), dummy_hash());
+            Check::Wrong
+        }
     })
     .await
-    .unwrap_or(false);
-    known && matches
+    .unwrap_or(Check::Wrong)
 }
 
 impl Core {
@@ -122,7 +136,7 @@ impl Core {
             middle_name: user.middle_name,
             family_name: user.family_name,
             status: Some("enabled".into()),
-            password_hash: Some(hash_password(password).await?),
+            password: Some(password.to_string()),
             ..NewUser::default()
         };
         let created = self.create_user(project, new, caller).await?;
@@ -145,17 +159,23 @@ impl Core {
         self.check_rate(project, caller, Some(&login_key(login_id))).await?;
         let user = self.inner.store.user_by_login_id(&project.id, login_id).await?;
         let hash = user.as_ref().and_then(|u| u.password_hash.clone());
-        if !verify_password(password, hash).await {
+        let Check::Right { outdated } = verify_password(password, hash).await else {
             let mut event = Event::new("LoginFailed", caller).failed().data(serde_json::json!({"method": "pwd"}));
             if let Some(user) = &user {
                 event = event.user(&user.id);
             }
             self.audit(project, event).await;
             return Err(Error::new(Code::BadCredentials, "Wrong login id or password"));
-        }
-        let user = user.ok_or_else(user_not_found)?;
+        };
+        let mut user = user.ok_or_else(user_not_found)?;
         if user.password_expired && !allow_expired {
             return Err(Error::new(Code::PasswordExpired, "The password has expired: replace it to sign in"));
+        }
+        if outdated {
+            // The one moment the cleartext is at hand: move an imported hash to the current scheme.
+            user.password_hash = Some(hash_password(password).await?);
+            self.inner.store.update_user(&user).await?;
+            self.audit(project, Event::new("PasswordUpgraded", caller).user(&user.id)).await;
         }
         Ok(user)
     }
@@ -287,9 +307,10 @@ mod tests {
     async fn hashes_verify_only_the_right_password_and_the_dummy_never_matches() {
         let hash = hash_password("correct horse").await.unwrap();
         assert!(hash.starts_with("$argon2id$"));
-        assert!(verify_password("correct horse", Some(hash.clone())).await);
-        assert!(!verify_password("wrong horse", Some(hash)).await);
-        assert!(!verify_password("anything", None).await);
+        assert!(matches!(verify_password("correct horse", Some(hash.clone())).await, Check::Right { outdated: false }));
+        assert!(matches!(verify_password("wrong horse", Some(hash)).await, Check::Wrong));
+        assert!(matches!(verify_password("anything", None).await, Check::Wrong));
+        assert!(matches!(verify_password("anything", Some("$md5$unreadable".into())).await, Check::Wrong));
     }
 
     #[test]

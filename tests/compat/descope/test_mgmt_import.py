@@ -1,7 +1,7 @@
 """User import with existing password hashes: the CLI, the SDK's import route, and invite_batch with hashes.
 
 Every hash is made here with the real libraries (bcrypt, argon2-cffi, hashlib, cryptography: see
-tests/pending/requirements-mgmt.txt); each imported user then signs in through the SDK's `password.sign_in` with
+tests/requirements.txt); each imported user then signs in through the SDK's `password.sign_in` with
 the original password, and a wrong password is refused.
 
 IMPORT FILE FORMAT (what `latchkey users import FILE` and the `latchkey` source of `mgmt.user.import_users` read)
@@ -162,11 +162,24 @@ def run_import(server, path: str):
     return result
 
 
+# What Latchkey hashes new passwords with (Argon2id, OWASP parameters): imported hashes become this.
+CURRENT_SCHEME = "$argon2id$v=19$m=19456,t=2,p=1$"
+
+
 async def assert_signs_in(c, server, record: dict, password: str) -> None:
+    """The imported hash signs in with the original password, is upgraded to the current scheme by that
+    first sign-in, and the upgraded hash goes on signing in; a wrong password never does."""
     login_id = record["loginId"]
+    with server_error(401, "E063001"):
+        await c.password.sign_in(login_id, password + "x")
+    imported = server.password_hash_of(login_id)
+    assert imported and not imported.startswith(CURRENT_SCHEME), imported
     resp = await c.password.sign_in(login_id, password)
     await check_login(c, server, resp, login_id)
     assert resp["user"]["email"] == record["email"] and resp["user"]["name"] == record["name"]
+    upgraded = server.password_hash_of(login_id)
+    assert upgraded.startswith(CURRENT_SCHEME), f"hash not upgraded after the first sign-in: {upgraded[:20]}"
+    await check_login(c, server, await c.password.sign_in(login_id, password), login_id)
     with server_error(401, "E063001"):
         await c.password.sign_in(login_id, password + "x")
 
