@@ -37,6 +37,12 @@ pub enum Code {
     Forbidden,
     RateLimited,
     DeliveryFailed,
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    InvalidScope,
+    UnsupportedGrantType,
+    ClientNotFound,
     Internal,
 }
 
@@ -75,6 +81,12 @@ impl Code {
             Code::Forbidden => "E012005",
             Code::RateLimited => "E130429",
             Code::DeliveryFailed => "E090001",
+            Code::InvalidClient => "E081001",
+            Code::InvalidGrant => "E081002",
+            Code::UnauthorizedClient => "E081003",
+            Code::InvalidScope => "E081004",
+            Code::UnsupportedGrantType => "E081005",
+            Code::ClientNotFound => "E081006",
             Code::Internal => "E999999",
         }
     }
@@ -82,7 +94,14 @@ impl Code {
     /// The HTTP status this code answers with on the REST doors.
     pub fn http_status(self) -> u16 {
         match self {
-            Code::MalformedRequest | Code::MissingArgument | Code::InvalidArgument | Code::WeakPassword => 400,
+            Code::MalformedRequest
+            | Code::MissingArgument
+            | Code::InvalidArgument
+            | Code::WeakPassword
+            | Code::InvalidGrant
+            | Code::UnauthorizedClient
+            | Code::InvalidScope
+            | Code::UnsupportedGrantType => 400,
             Code::Unauthenticated
             | Code::UnknownProject
             | Code::BadManagementKey
@@ -94,14 +113,16 @@ impl Code {
             | Code::BadCredentials
             | Code::PasswordExpired
             | Code::BadRefreshToken
-            | Code::BadAccessKey => 401,
+            | Code::BadAccessKey
+            | Code::InvalidClient => 401,
             Code::UserDisabled | Code::Forbidden => 403,
             Code::NotFoundRoute
             | Code::UserNotFound
             | Code::TenantNotFound
             | Code::RoleNotFound
             | Code::PermissionNotFound
-            | Code::AccessKeyNotFound => 404,
+            | Code::AccessKeyNotFound
+            | Code::ClientNotFound => 404,
             Code::MethodNotAllowed => 405,
             Code::UserExists | Code::TenantExists | Code::RoleExists | Code::PermissionExists => 409,
             Code::BodyTooLarge => 413,
@@ -146,6 +167,12 @@ impl Code {
             Code::Forbidden => "Not permitted",
             Code::RateLimited => "Too many requests",
             Code::DeliveryFailed => "Message delivery failed",
+            Code::InvalidClient => "Client authentication failed",
+            Code::InvalidGrant => "Authorization code or refresh token invalid, expired, used or revoked",
+            Code::UnauthorizedClient => "The client may not use this grant",
+            Code::InvalidScope => "Requested scope is invalid or exceeds the grant",
+            Code::UnsupportedGrantType => "Unsupported grant type",
+            Code::ClientNotFound => "OAuth client not found",
             Code::Internal => "Internal error",
         }
     }

@@ -10,6 +10,7 @@ mod import;
 mod keys;
 mod limits;
 mod mgmt_tokens;
+mod oauth;
 mod password;
 mod projects;
 mod roles;
@@ -29,8 +30,12 @@ pub use import::{ImportFailure, ImportRecord, ImportReport, ImportedHash, parse_
 pub use latchkey_jose::{Algorithm, Jwk};
 pub use latchkey_store::{AccessKeyRow, MessageRow, PermissionRow, RoleRow, Store, TenantRow, UserRow, UserTenantRow};
 pub use mgmt_tokens::{IMPERSONATION, MgmtLogin};
+pub use oauth::{
+    AuthRequest, AuthorizeParams, AuthorizeRefusal, BrowserSession, ClientUpdate, CreatedClient, NewClient,
+    OAuthClient, SCOPES as OAUTH_SCOPES, TokenSet,
+};
 pub use password::PasswordPolicy;
-pub use projects::{Bootstrap, Project, ProjectSettings};
+pub use projects::{Bootstrap, Brand, Project, ProjectSettings};
 pub use roles::{NewRole, RoleFilter};
 pub use tenants::{NewTenant, TenantFilter};
 pub use tokens::{LoginOptions, SignedIn};

@@ -13,6 +13,18 @@ pub struct ProjectSettings {
     pub refresh_rotation: bool,
     /// Auth routes are not public: each call must carry the auth management key.
     pub auth_requires_management_key: bool,
+    /// How the hosted login pages look.
+    pub brand: Brand,
+}
+
+/// The hosted pages' branding; each part falls back to a neutral default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Brand {
+    pub name: Option<String>,
+    pub logo_url: Option<String>,
+    /// A CSS hex colour such as `#4f46e5`.
+    pub color: Option<String>,
 }
 
 #[derive(Debug, Clone)]

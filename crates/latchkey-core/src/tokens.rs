@@ -194,6 +194,9 @@ impl Core {
             refreshed_at: now,
             expires_at: now + trusted.refresh_ttl.filter(|t| *t > 0).unwrap_or(self.inner.policy.refresh_ttl),
             revoked_at: None,
+            client_id: None,
+            grant_data: None,
+            parent_id: None,
         };
         self.inner.store.insert_session(&session).await?;
         let mut custom = custom_claims(options.custom_claims.as_ref());

@@ -22,6 +22,8 @@ pub fn router(core: Core) -> Router {
         .route("/health", get(|| async { "ok" }))
         .route("/.well-known/jwks.json", get(default_jwks))
         .merge(crate::descope::routes())
+        .merge(crate::oidc::routes())
+        .merge(crate::pages::routes())
         .fallback(|req: Request| async move {
             ApiError(Error::new(
                 Code::NotFoundRoute,
@@ -161,6 +163,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ArrayBody<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         parse_json(req, state, b'[').await.map(ArrayBody)
+    }
+}
+
+/// Extracts the caller (address and agent) of a request.
+pub struct CallerInfo(pub Caller);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for CallerInfo {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(CallerInfo(caller(&parts.headers, parts.extensions.get::<ConnectInfo<SocketAddr>>())))
     }
 }
 

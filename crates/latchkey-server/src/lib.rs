@@ -4,11 +4,14 @@ pub mod admin;
 pub mod config;
 mod descope;
 mod http;
+mod oidc;
+mod pages;
+mod web;
 
 use std::net::SocketAddr;
 use std::path::Path;
 
-use latchkey_core::{Bootstrap, Core};
+use latchkey_core::{Bootstrap, Core, CreatedClient, NewClient};
 use latchkey_delivery::Delivery;
 use latchkey_store::Store;
 use tokio::net::TcpListener;
@@ -37,7 +40,8 @@ pub async fn serve(config: Config) -> Fallible<()> {
     let core = open_core(&config, &base_url).await?;
     let bootstrap = core.bootstrap().await.map_err(|e| e.to_string())?;
     let project = core.default_project().await.map_err(|e| e.to_string())?.ok_or("no default project")?;
-    write_credentials(&config.data_dir, &project.id, bootstrap.as_ref(), &base_url)?;
+    let default_client = default_client(&core, &project).await?;
+    write_credentials(&config.data_dir, &project.id, bootstrap.as_ref(), default_client.as_ref(), &base_url)?;
 
     let app = http::router(core.clone());
     println!("listening on {base_url}");
@@ -69,17 +73,41 @@ async fn shutdown_signal() {
     }
 }
 
-/// `credentials.env`: written whole on first start (the only time the keys exist in clear); on
-/// later starts only `DESCOPE_BASE_URI` is brought up to date.
-fn write_credentials(data_dir: &Path, project_id: &str, bootstrap: Option<&Bootstrap>, base_url: &str) -> Fallible<()> {
+/// A project without OAuth clients gets one, `default`, so the Scalekit quickstart runs at once.
+async fn default_client(core: &Core, project: &latchkey_core::Project) -> Fallible<Option<CreatedClient>> {
+    if !core.clients(project).await.map_err(|e| e.to_string())?.is_empty() {
+        return Ok(None);
+    }
+    let new = NewClient { name: "default".into(), ..NewClient::default() };
+    Ok(Some(core.create_client(project, new).await.map_err(|e| e.to_string())?))
+}
+
+/// `credentials.env`: the keys and the default client's secret are written when they are made
+/// (the only time they exist in clear); on later starts only the URLs are brought up to date.
+fn write_credentials(
+    data_dir: &Path,
+    project_id: &str,
+    bootstrap: Option<&Bootstrap>,
+    client: Option<&CreatedClient>,
+    base_url: &str,
+) -> Fallible<()> {
     let path = data_dir.join("credentials.env");
+    let scalekit = client
+        .map(|c| {
+            format!(
+                "SCALEKIT_ENVIRONMENT_URL={base_url}\nSCALEKIT_CLIENT_ID={}\nSCALEKIT_CLIENT_SECRET={}\n",
+                c.client.client_id,
+                c.secret.as_deref().unwrap_or_default()
+            )
+        })
+        .unwrap_or_default();
     let contents = match bootstrap {
         Some(b) => format!(
             "# Latchkey credentials for project {project_id}. Keep this file secret.\n\
              DESCOPE_PROJECT_ID={project_id}\n\
              DESCOPE_MANAGEMENT_KEY={}\n\
              DESCOPE_AUTH_MANAGEMENT_KEY={}\n\
-             DESCOPE_BASE_URI={base_url}\n",
+             DESCOPE_BASE_URI={base_url}\n{scalekit}",
             b.management_key, b.auth_management_key
         ),
         None => {
@@ -88,16 +116,14 @@ fn write_credentials(data_dir: &Path, project_id: &str, bootstrap: Option<&Boots
                 return Ok(());
             };
             old.lines()
-                .map(|line| {
-                    if line.starts_with("DESCOPE_BASE_URI=") {
-                        format!("DESCOPE_BASE_URI={base_url}")
-                    } else {
-                        line.to_string()
-                    }
+                .map(|line| match line.split_once('=') {
+                    Some((key @ ("DESCOPE_BASE_URI" | "SCALEKIT_ENVIRONMENT_URL"), _)) => format!("{key}={base_url}"),
+                    _ => line.to_string(),
                 })
                 .collect::<Vec<_>>()
                 .join("\n")
                 + "\n"
+                + &scalekit
         }
     };
     write_private(&path, &contents)

@@ -41,6 +41,11 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// OAuth clients of the default project (docs/oidc.md).
+    Clients {
+        #[command(subcommand)]
+        command: ClientsCommand,
+    },
     /// Users of the default project.
     Users {
         #[command(subcommand)]
@@ -62,6 +67,66 @@ enum KeysCommand {
         /// RS256 (default), ES256 or EdDSA.
         #[arg(long, default_value = "RS256")]
         alg: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ClientsCommand {
+    /// Create a client; a confidential client's secret is printed once.
+    Create {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        name: String,
+        /// A public client (no secret; PKCE required).
+        #[arg(long)]
+        public: bool,
+        /// A redirect URI (repeat for several); compared exactly.
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+        /// Where logout may return (repeat for several).
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
+        /// The organization (tenant) its client_credentials tokens carry as `oid`.
+        #[arg(long)]
+        organization: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the clients (never their secrets).
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replace a client's name or URI lists.
+    Update {
+        #[command(flatten)]
+        store: StoreArgs,
+        client_id: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Option<Vec<String>>,
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Option<Vec<String>>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Give a confidential client a new secret; the old one stops working at once.
+    RotateSecret {
+        #[command(flatten)]
+        store: StoreArgs,
+        client_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a client.
+    Delete {
+        #[command(flatten)]
+        store: StoreArgs,
+        client_id: String,
     },
 }
 
@@ -93,6 +158,15 @@ enum ProjectCommand {
         /// Require the auth management key on every auth route.
         #[arg(long)]
         auth_requires_management_key: Option<bool>,
+        /// The name the hosted pages show.
+        #[arg(long)]
+        brand_name: Option<String>,
+        /// A logo URL for the hosted pages.
+        #[arg(long)]
+        brand_logo_url: Option<String>,
+        /// The hosted pages' accent colour, e.g. '#4f46e5'.
+        #[arg(long)]
+        brand_color: Option<String>,
     },
 }
 
@@ -153,18 +227,34 @@ async fn run(command: Command) -> Fallible<()> {
             let (core, project) = open_project(&store).await?;
             latchkey_server::admin::import_users(&core, &project, &file).await
         }
+        Command::Clients { command } => clients(command).await,
         Command::Project { command } => {
             let (store, change) = match command {
                 ProjectCommand::Show { store } => (store, None),
-                ProjectCommand::Set { store, refresh_rotation, auth_requires_management_key } => {
-                    (store, Some((refresh_rotation, auth_requires_management_key)))
-                }
+                ProjectCommand::Set {
+                    store,
+                    refresh_rotation,
+                    auth_requires_management_key,
+                    brand_name,
+                    brand_logo_url,
+                    brand_color,
+                } => (
+                    store,
+                    Some((refresh_rotation, auth_requires_management_key, brand_name, brand_logo_url, brand_color)),
+                ),
             };
             let (core, project) = open_project(&store).await?;
             let mut settings: ProjectSettings = project.settings.clone();
-            if let Some((rotation, auth_key)) = change {
+            if let Some((rotation, auth_key, name, logo, color)) = change {
                 settings.refresh_rotation = rotation.unwrap_or(settings.refresh_rotation);
                 settings.auth_requires_management_key = auth_key.unwrap_or(settings.auth_requires_management_key);
+                let brand = &mut settings.brand;
+                for (field, value) in [(&mut brand.name, name), (&mut brand.logo_url, logo), (&mut brand.color, color)]
+                {
+                    if let Some(value) = value {
+                        *field = Some(value).filter(|v| !v.is_empty());
+                    }
+                }
                 core.update_project_settings(&project.id, &settings).await.map_err(|e| e.to_string())?;
             }
             println!("project {} ({})", project.id, project.name);
@@ -172,4 +262,73 @@ async fn run(command: Command) -> Fallible<()> {
             Ok(())
         }
     }
+}
+
+async fn clients(command: ClientsCommand) -> Fallible<()> {
+    use latchkey_core::{ClientUpdate, NewClient};
+    let text = |e: latchkey_core::Error| e.message;
+    match command {
+        ClientsCommand::Create {
+            store,
+            name,
+            public,
+            redirect_uris,
+            post_logout_redirect_uris,
+            organization,
+            json,
+        } => {
+            let (core, project) = open_project(&store).await?;
+            let new =
+                NewClient { name, public, redirect_uris, post_logout_redirect_uris, organization_id: organization };
+            let created = core.create_client(&project, new).await.map_err(text)?;
+            let mut shown = serde_json::to_value(&created.client).map_err(|e| e.to_string())?;
+            if let Some(secret) = &created.secret {
+                shown["client_secret"] = serde_json::json!(secret);
+            }
+            print_client(&shown, json, created.secret.is_some())
+        }
+        ClientsCommand::List { store, json } => {
+            let (core, project) = open_project(&store).await?;
+            let clients = core.clients(&project).await.map_err(text)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&clients).map_err(|e| e.to_string())?);
+            }
+            for c in clients.iter().filter(|_| !json) {
+                let kind = if c.public { "public" } else { "confidential" };
+                println!("{} {} ({kind}) redirect URIs: {}", c.client_id, c.name, c.redirect_uris.join(" "));
+            }
+            Ok(())
+        }
+        ClientsCommand::Update { store, client_id, name, redirect_uris, post_logout_redirect_uris, json } => {
+            let (core, project) = open_project(&store).await?;
+            let update = ClientUpdate { name, redirect_uris, post_logout_redirect_uris };
+            let client = core.update_client(&project, &client_id, update).await.map_err(text)?;
+            print_client(&serde_json::to_value(&client).map_err(|e| e.to_string())?, json, false)
+        }
+        ClientsCommand::RotateSecret { store, client_id, json } => {
+            let (core, project) = open_project(&store).await?;
+            let secret = core.rotate_client_secret(&project, &client_id).await.map_err(text)?;
+            print_client(&serde_json::json!({"client_id": client_id, "client_secret": secret}), json, true)
+        }
+        ClientsCommand::Delete { store, client_id } => {
+            let (core, project) = open_project(&store).await?;
+            core.delete_client(&project, &client_id).await.map_err(text)?;
+            println!("deleted {client_id}");
+            Ok(())
+        }
+    }
+}
+
+fn print_client(client: &serde_json::Value, json: bool, has_secret: bool) -> Fallible<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(client).map_err(|e| e.to_string())?);
+        return Ok(());
+    }
+    for (key, value) in client.as_object().into_iter().flatten() {
+        println!("{key}: {value}");
+    }
+    if has_secret {
+        println!("The secret is shown only now: store it safely.");
+    }
+    Ok(())
 }

@@ -15,15 +15,21 @@ pub struct SessionRow {
     pub refreshed_at: i64,
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
+    /// The OAuth client of a grant; `None` for SDK sessions.
+    pub client_id: Option<String>,
+    /// A grant's scopes and id_token facts, as JSON.
+    pub grant_data: Option<String>,
+    /// The browser session (at the hosted pages) a grant came from; logging it out ends the grant.
+    pub parent_id: Option<String>,
 }
 
-const SESSION_COLUMNS: &str =
-    "id, project_id, user_id, refresh_jti, tenant_id, amr, created_at, refreshed_at, expires_at, revoked_at";
+const SESSION_COLUMNS: &str = "id, project_id, user_id, refresh_jti, tenant_id, amr, created_at, refreshed_at, expires_at, revoked_at, client_id, \
+     grant_data, parent_id";
 
 impl Store {
     pub async fn insert_session(&self, s: &SessionRow) -> Result<()> {
         sqlx::query(trusted(format!(
-            "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
         )))
         .bind(&s.id)
         .bind(&s.project_id)
@@ -35,6 +41,9 @@ impl Store {
         .bind(s.refreshed_at)
         .bind(s.expires_at)
         .bind(s.revoked_at)
+        .bind(&s.client_id)
+        .bind(&s.grant_data)
+        .bind(&s.parent_id)
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -182,6 +182,9 @@ async fn sessions_rotate_once(store: &Store) {
         refreshed_at: 1,
         expires_at: 1000,
         revoked_at: None,
+        client_id: None,
+        grant_data: None,
+        parent_id: None,
     };
     store.insert_session(&session).await.unwrap();
     store.insert_session(&SessionRow { id: "S2".into(), ..session.clone() }).await.unwrap();

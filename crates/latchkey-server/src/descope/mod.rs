@@ -3,6 +3,7 @@
 
 mod audit;
 mod auth;
+mod clients;
 mod jwt;
 mod mgmt;
 mod rbac;
@@ -19,7 +20,12 @@ use latchkey_core::{Caller, Code, Core, Error, Project};
 use crate::http::ApiError;
 
 pub fn routes() -> Router<Core> {
-    auth::routes().merge(mgmt::routes()).merge(rbac::routes()).merge(audit::routes()).merge(jwt::routes())
+    auth::routes()
+        .merge(mgmt::routes())
+        .merge(rbac::routes())
+        .merge(audit::routes())
+        .merge(jwt::routes())
+        .merge(clients::routes())
 }
 
 /// The bearer: `projectId[:token][:authManagementKey]` on auth routes, `projectId:managementKey` on management routes.
