@@ -22,6 +22,8 @@ import pytest
 from descope import DescopeClient
 
 from latchkey_server import BIN, LatchkeyServer  # made importable by tests/conftest.py
+# The OAuth fixtures for test_sec_oauth.py (a browser driving the hosted pages, clients, a user).
+from oidc_helpers import browser, client, make_browser, other_client, public_client, user  # noqa: F401
 
 TIMEOUT = 30.0
 OTP_EMAIL = "/v1/auth/otp/signup-in/email"
