@@ -1,8 +1,7 @@
 //! The back-channel endpoints: token, revoke, introspect (client-authenticated) and userinfo
 //! (Bearer). Errors in RFC 6749 form.
 
-use axum::extract::State;
-use axum::extract::rejection::FormRejection;
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -72,11 +71,25 @@ struct TokenForm {
     token: String,
 }
 
-/// Reads the form, or answers `invalid_request` naming what is wrong with it.
-fn form(body: Result<Form<TokenForm>, FormRejection>) -> Result<TokenForm, OAuthError> {
-    body.map(|Form(f)| f).map_err(|e| {
-        Error::new(Code::MalformedRequest, format!("the body must be application/x-www-form-urlencoded: {e}")).into()
-    })
+/// A request of an authenticated client: its form, the project and the client.
+struct ClientRequest {
+    form: TokenForm,
+    project: Project,
+    client: OAuthClient,
+}
+
+impl FromRequest<Core> for ClientRequest {
+    type Rejection = OAuthError;
+
+    async fn from_request(request: Request, core: &Core) -> Result<Self, OAuthError> {
+        let headers = request.headers().clone();
+        let Form(form) = Form::<TokenForm>::from_request(request, core).await.map_err(|e| {
+            Error::new(Code::MalformedRequest, format!("the body must be application/x-www-form-urlencoded: {e}"))
+        })?;
+        let project = web::default_project(core).await?;
+        let client = client(core, &project, &headers, &form).await?;
+        Ok(ClientRequest { form, project, client })
+    }
 }
 
 /// Client authentication: HTTP Basic (RFC 6749 2.3.1: form-encoded id and secret) or the body.
@@ -110,12 +123,8 @@ async fn client(core: &Core, project: &Project, headers: &HeaderMap, f: &TokenFo
 async fn token(
     State(core): State<Core>,
     CallerInfo(caller): CallerInfo,
-    headers: HeaderMap,
-    body: Result<Form<TokenForm>, FormRejection>,
+    ClientRequest { form: f, project, client }: ClientRequest,
 ) -> Result<Response, OAuthError> {
-    let f = form(body)?;
-    let project = web::default_project(&core).await?;
-    let client = client(&core, &project, &headers, &f).await?;
     let scope = f.scope.as_deref().filter(|s| !s.is_empty());
     let tokens = match f.grant_type.as_str() {
         "authorization_code" => {
@@ -136,27 +145,15 @@ async fn token(
     Ok(([(header::CACHE_CONTROL, "no-store"), (header::PRAGMA, "no-cache")], Json(tokens)).into_response())
 }
 
-async fn revoke(
-    State(core): State<Core>,
-    headers: HeaderMap,
-    body: Result<Form<TokenForm>, FormRejection>,
-) -> Result<Response, OAuthError> {
-    let f = form(body)?;
-    let project = web::default_project(&core).await?;
-    let client = client(&core, &project, &headers, &f).await?;
+async fn revoke(State(core): State<Core>, r: ClientRequest) -> Result<Response, OAuthError> {
+    let ClientRequest { form: f, project, client } = r;
     core.revoke_oauth_token(&project, &client, &f.token).await?;
     Ok(Json(json!({})).into_response())
 }
 
-async fn introspect(
-    State(core): State<Core>,
-    headers: HeaderMap,
-    body: Result<Form<TokenForm>, FormRejection>,
-) -> Result<Response, OAuthError> {
-    let f = form(body)?;
-    let project = web::default_project(&core).await?;
-    client(&core, &project, &headers, &f).await?;
-    let answer = match core.introspect(&project, &f.token).await? {
+/// Any client of the project may introspect (RFC 7662 asks for an authenticated caller).
+async fn introspect(State(core): State<Core>, r: ClientRequest) -> Result<Response, OAuthError> {
+    let answer = match core.introspect(&r.project, &r.form.token).await? {
         Some(mut claims) => {
             claims.insert("active".into(), Value::Bool(true));
             Value::Object(claims)

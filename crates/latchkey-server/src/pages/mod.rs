@@ -5,8 +5,8 @@
 
 mod html;
 
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Query, State};
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -233,38 +233,41 @@ fn explain(err: &Error) -> &str {
     }
 }
 
-type Posted = Result<Form<Fields>, FormRejection>;
+/// A page opened by a GET: its query fields and context.
+struct Shown(Page, Fields);
 
-fn fields(body: Posted) -> Fields {
-    body.map(|Form(f)| f).unwrap_or_default()
-}
+/// A posted form, its CSRF token checked against the browser's cookie.
+struct Posted(Page, Fields);
 
-async fn login_page(
-    State(core): State<Core>,
-    CallerInfo(caller): CallerInfo,
-    headers: HeaderMap,
-    Query(f): Query<Fields>,
-) -> Response {
-    match Page::open(core, &headers, caller, &f, false).await {
-        Ok(page) => {
-            let notice = (f.reset == "done").then_some("Your password was changed. Sign in with it.");
-            page.login(StatusCode::OK, None, notice)
-        }
-        Err(response) => response,
+impl FromRequestParts<Core> for Shown {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, core: &Core) -> Result<Self, Response> {
+        let Ok(CallerInfo(caller)) = CallerInfo::from_request_parts(parts, core).await;
+        let Query(f) = Query::<Fields>::from_request_parts(parts, core).await.unwrap_or_default();
+        Ok(Shown(Page::open(core.clone(), &parts.headers, caller, &f, false).await?, f))
     }
 }
 
-async fn password_sign_in(
-    State(core): State<Core>,
-    CallerInfo(caller): CallerInfo,
-    headers: HeaderMap,
-    body: Posted,
-) -> Response {
-    let f = fields(body);
-    let page = match Page::open(core, &headers, caller, &f, true).await {
-        Ok(page) => page,
-        Err(response) => return response,
-    };
+impl FromRequest<Core> for Posted {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, core: &Core) -> Result<Self, Response> {
+        let (mut parts, body) = request.into_parts();
+        let Ok(CallerInfo(caller)) = CallerInfo::from_request_parts(&mut parts, core).await;
+        let headers = parts.headers.clone();
+        let form = Form::<Fields>::from_request(Request::from_parts(parts, body), core).await;
+        let f = form.map(|Form(f)| f).unwrap_or_default();
+        Ok(Posted(Page::open(core.clone(), &headers, caller, &f, true).await?, f))
+    }
+}
+
+async fn login_page(Shown(page, f): Shown) -> Response {
+    let notice = (f.reset == "done").then_some("Your password was changed. Sign in with it.");
+    page.login(StatusCode::OK, None, notice)
+}
+
+async fn password_sign_in(Posted(page, f): Posted) -> Response {
     match page.core.sign_in_password(&page.project, &page.caller, f.email.trim(), &f.password).await {
         Ok(signed) => page.signed_in(signed, "pwd").await,
         Err(err) => page.login(status_of(&err), Some(explain(&err)), None),
@@ -275,17 +278,7 @@ fn start<'a>(email: &'a str, mode: StartMode, uri: Option<&'a str>) -> Start<'a>
     Start { channel: Channel::Email, login_id: email, mode, options: LoginOptions::default(), uri, refresh: None }
 }
 
-async fn otp_start(
-    State(core): State<Core>,
-    CallerInfo(caller): CallerInfo,
-    headers: HeaderMap,
-    body: Posted,
-) -> Response {
-    let f = fields(body);
-    let page = match Page::open(core, &headers, caller, &f, true).await {
-        Ok(page) => page,
-        Err(response) => return response,
-    };
+async fn otp_start(Posted(page, f): Posted) -> Response {
     let email = f.email.trim();
     match page.core.start_otp(&page.project, &page.caller, start(email, StartMode::SignUpOrIn, None)).await {
         Ok(_) => page.otp_code(StatusCode::OK, email, None),
@@ -293,17 +286,7 @@ async fn otp_start(
     }
 }
 
-async fn otp_verify(
-    State(core): State<Core>,
-    CallerInfo(caller): CallerInfo,
-    headers: HeaderMap,
-    body: Posted,
-) -> Response {
-    let f = fields(body);
-    let page = match Page::open(core, &headers, caller, &f, true).await {
-        Ok(page) => page,
-        Err(response) => return response,
-    };
+async fn otp_verify(Posted(page, f): Posted) -> Response {
     let email = f.email.trim();
     match page.core.verify_otp(&page.project, &page.caller, Channel::Email, email, f.code.trim()).await {
         Ok(signed) => page.signed_in(signed, "otp").await,
@@ -316,17 +299,7 @@ fn link_target(core: &Core, path: &str, req: &str) -> String {
     web::with_params(&format!("{}{path}", core.oidc_issuer()), &[("req", req)])
 }
 
-async fn magic_start(
-    State(core): State<Core>,
-    CallerInfo(caller): CallerInfo,
-    headers: HeaderMap,
-    body: Posted,
-) -> Response {
-    let f = fields(body);
-    let page = match Page::open(core, &headers, caller, &f, true).await {
-        Ok(page) => page,
-        Err(response) => return response,
-    };
+async fn magic_start(Posted(page, f): Posted) -> Response {
     let target = link_target(&page.core, "/login/magic/verify", &page.req);
     match page
         .core
@@ -339,45 +312,18 @@ async fn magic_start(
 }
 
 /// The mailed link itself proves the address; it works once.
-async fn magic_verify(
-    State(core): State<Core>,
-    CallerInfo(caller): CallerInfo,
-    headers: HeaderMap,
-    Query(f): Query<Fields>,
-) -> Response {
-    let page = match Page::open(core, &headers, caller, &f, false).await {
-        Ok(page) => page,
-        Err(response) => return response,
-    };
+async fn magic_verify(Shown(page, f): Shown) -> Response {
     match page.core.verify_magic_link(&page.project, &page.caller, &f.t).await {
         Ok(signed) => page.signed_in(signed, "magiclink").await,
         Err(err) => page.login(status_of(&err), Some(explain(&err)), None),
     }
 }
 
-async fn signup_page(
-    State(core): State<Core>,
-    CallerInfo(caller): CallerInfo,
-    headers: HeaderMap,
-    Query(f): Query<Fields>,
-) -> Response {
-    match Page::open(core, &headers, caller, &f, false).await {
-        Ok(page) => page.signup(StatusCode::OK, None),
-        Err(response) => response,
-    }
+async fn signup_page(Shown(page, _): Shown) -> Response {
+    page.signup(StatusCode::OK, None)
 }
 
-async fn sign_up(
-    State(core): State<Core>,
-    CallerInfo(caller): CallerInfo,
-    headers: HeaderMap,
-    body: Posted,
-) -> Response {
-    let f = fields(body);
-    let page = match Page::open(core, &headers, caller, &f, true).await {
-        Ok(page) => page,
-        Err(response) => return response,
-    };
+async fn sign_up(Posted(page, f): Posted) -> Response {
     let email = f.email.trim();
     let user = SignUpUser {
         name: Some(f.name.trim().to_string()).filter(|n| !n.is_empty()),
@@ -390,16 +336,7 @@ async fn sign_up(
     }
 }
 
-async fn forgot_page(
-    State(core): State<Core>,
-    CallerInfo(caller): CallerInfo,
-    headers: HeaderMap,
-    Query(f): Query<Fields>,
-) -> Response {
-    let page = match Page::open(core, &headers, caller, &f, false).await {
-        Ok(page) => page,
-        Err(response) => return response,
-    };
+async fn forgot_page(Shown(page, _): Shown) -> Response {
     let body = [
         "<h1>Reset your password</h1>".to_string(),
         page.form(
@@ -415,17 +352,7 @@ async fn forgot_page(
 }
 
 /// Answers the same whether or not the account exists, so the page tells nobody who has one.
-async fn forgot(
-    State(core): State<Core>,
-    CallerInfo(caller): CallerInfo,
-    headers: HeaderMap,
-    body: Posted,
-) -> Response {
-    let f = fields(body);
-    let page = match Page::open(core, &headers, caller, &f, true).await {
-        Ok(page) => page,
-        Err(response) => return response,
-    };
+async fn forgot(Posted(page, f): Posted) -> Response {
     let target = link_target(&page.core, "/password/reset", &page.req);
     match page.core.send_password_reset(&page.project, &page.caller, f.email.trim(), Some(&target)).await {
         Ok(_) => {}
@@ -436,16 +363,7 @@ async fn forgot(
 }
 
 /// The mailed link opens a form; the token is spent only when the new password is posted.
-async fn reset_page(
-    State(core): State<Core>,
-    CallerInfo(caller): CallerInfo,
-    headers: HeaderMap,
-    Query(f): Query<Fields>,
-) -> Response {
-    let page = match Page::open(core, &headers, caller, &f, false).await {
-        Ok(page) => page,
-        Err(response) => return response,
-    };
+async fn reset_page(Shown(page, f): Shown) -> Response {
     reset_form(&page, &f.t, StatusCode::OK, None)
 }
 
@@ -473,12 +391,7 @@ fn reset_form(page: &Page, token: &str, status: StatusCode, error: Option<&str>)
     page.render(status, "Set a new password", &body)
 }
 
-async fn reset(State(core): State<Core>, CallerInfo(caller): CallerInfo, headers: HeaderMap, body: Posted) -> Response {
-    let f = fields(body);
-    let page = match Page::open(core, &headers, caller, &f, true).await {
-        Ok(page) => page,
-        Err(response) => return response,
-    };
+async fn reset(Posted(page, f): Posted) -> Response {
     if let Err(err) = page.core.policy().password.check("password", &f.password) {
         return reset_form(&page, &f.token, status_of(&err), Some(&err.message));
     }
