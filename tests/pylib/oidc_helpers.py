@@ -4,9 +4,8 @@ Everything talks to the server over its public contract only: the hosted HTML pa
 cookie-keeping browser (httpx, no redirects followed blindly), the OAuth endpoints over raw HTTP, the
 `latchkey clients` CLI, the dev outbox and the Descope management API (the real `descope` SDK).
 
-Test modules import this module as `oidc_helpers`; the conftests of tests/compat/oidc and tests/security re-export its fixtures.
-When the suites move (tests/compat/oidc, tests/security), this file goes to tests/pylib and each
-conftest re-exports the fixtures with one import line.
+Test modules import this module as `oidc_helpers`; the conftests of tests/compat/oidc and
+tests/security re-export its fixtures.
 
 Assumptions where docs/oidc.md leaves a detail open (standard behaviour chosen):
 - Cookies carry no `Secure` flag when the public URL is http:// (the test servers listen on plain
@@ -660,11 +659,8 @@ def assert_oauth_error(resp: httpx.Response, status: int | tuple[int, ...], *err
 
 
 def full_tokens(server, browser: Browser, client: Client, user: User, method: str = "otp", **params) -> dict:
-    """Sign in and exchange the code: the token response, plus the Login under `_login`."""
-    login = sign_in(server, browser, client, user, method, **params)
-    body = tokens(exchange(server, login))
-    body["_login"] = login
-    return body
+    """Sign in and exchange the code: the token response."""
+    return tokens(exchange(server, sign_in(server, browser, client, user, method, **params)))
 
 
 # ---------------------------------------------------------------- discovery, keys, JWTs
