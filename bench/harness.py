@@ -288,8 +288,13 @@ def rotate(ctx: F.Context, alg: str, timeout: float = 15) -> None:
     key signs only after an activation delay)."""
     log(ctx.server.cli("keys", "rotate", "--alg", alg).stdout.strip())
     deadline = time.monotonic() + timeout
+    client = Client(ctx.client.base, timeout=5)
     while time.monotonic() < deadline:
-        reply = ctx.client.post_json("/v1/auth/refresh", {}, ctx.seeds.refresh_bearers[0])
+        try:
+            reply = client.post_json("/v1/auth/refresh", {}, ctx.seeds.refresh_bearers[0])
+        except OSError as e:  # no answer in 5 s: reported if it lasts
+            log(f"  a refresh after the rotation got no answer: {e}")
+            continue
         if reply.status == 200:
             header = reply.json()["sessionJwt"].split(".")[0]
             if json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["alg"] == alg:
@@ -301,6 +306,7 @@ def rotate(ctx: F.Context, alg: str, timeout: float = 15) -> None:
 def run_latchkey(backend: str, binary: Path, settings: dict, workdir: Path, selected, profile, results_dir,
                  stem) -> tuple[dict, dict | None]:
     pg = server = None
+    records: list[dict] = []
     try:
         database_url = None
         if backend == "postgres":
@@ -322,7 +328,6 @@ def run_latchkey(backend: str, binary: Path, settings: dict, workdir: Path, sele
             f"{len(ctx.seeds.refresh_bearers)} sessions in {seed_seconds:.1f} s")
         db_cpu = pg.cpu_seconds if pg else (lambda: 0.0)
         db_connections = pg.connections_opened if pg else (lambda: 0)
-        records = []
         for flow in F.LATCHKEY:
             if selected(flow):
                 records.append(measure(flow, ctx, server, db_cpu, settings, workdir, profile, results_dir,
@@ -345,21 +350,38 @@ def run_latchkey(backend: str, binary: Path, settings: dict, workdir: Path, sele
                     records.append(measure(flow, ctx, server, db_cpu, settings, workdir, profile, results_dir,
                                            f"{stem}-{backend}", db_connections))
         if any(selected(f) for f in F.LATCHKEY_LAST):
-            if rotated:
-                rotate(ctx, "RS256")
-            for flow in F.LATCHKEY_LAST:
-                if selected(flow):
-                    records.append(measure(flow, ctx, server, db_cpu, settings, workdir, profile, results_dir,
-                                           f"{stem}-{backend}", db_connections))
+            try:
+                if rotated:
+                    rotate(ctx, "RS256")
+                for flow in F.LATCHKEY_LAST:
+                    if selected(flow):
+                        records.append(measure(flow, ctx, server, db_cpu, settings, workdir, profile,
+                                               results_dir, f"{stem}-{backend}", db_connections))
+            except Exception as e:  # reported; the run goes on
+                records += [skipped(flow, "failed", f"key rotation back to RS256: {e}")
+                            for flow in F.LATCHKEY_LAST if selected(flow)]
         phc = F.stored_argon2_hash(ctx)  # after the password flow has set the passwords
         memory = {"idle_rss_kib": idle, "seeded_rss_kib": seeded, "final_hwm_kib": memory_kib(server.pid)["VmHWM"]}
         return {"flows": records, "memory": memory, "seed_seconds": seed_seconds, "url": server.url}, \
             (limits.parse_phc(phc) if phc else None)
+    except BaseException:
+        keep_logs(server, pg, results_dir, f"{stem}-{backend}")
+        raise
     finally:
         if server:
             server.stop()
         if pg:
             pg.stop()
+        if server and any(r["status"] == "failed" for r in records):
+            keep_logs(server, pg, results_dir, f"{stem}-{backend}")
+
+
+def keep_logs(server, pg, results_dir: Path, stem: str) -> None:
+    """A failed flow's evidence: the server's (and PostgreSQL's) log beside the results."""
+    for source, name in ((server and server.data_dir / "server.log", "server"), (pg and pg.dir / "log", "postgres")):
+        if source and source.exists():
+            shutil.copy(source, results_dir / f"{stem}-{name}.log")
+            log(f"kept {results_dir / f'{stem}-{name}.log'}")
 
 
 def run_peer(settings: dict, workdir: Path, selected, profile, results_dir, stem) -> list[dict]:

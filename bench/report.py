@@ -206,7 +206,8 @@ def markdown(result: dict) -> str:
         "\"CPU ÷ crypto\" is the server's measured CPU per request over that raw cost: 1.00× would mean the "
         "server does nothing but the crypto. Targets: signature-bound flows ≤ 1.4×, password sign-in ≤ 1.15× "
         "one hash, p99 < 20 ms for non-hashing flows, idle RSS < 30 MiB, RSS under load < 100 MiB, "
-        "PostgreSQL within 2× of SQLite. Errors count every non-2xx answer and every socket error.",
+        "PostgreSQL within 2× of SQLite. Errors count every answer with a status ≥ 400 (and 1xx/3xx in the "
+        "chained OAuth refresh) and every socket error.",
         "",
     ]
     if result.get("notes"):
