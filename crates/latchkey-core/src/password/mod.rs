@@ -313,6 +313,24 @@ impl Core {
         Ok(())
     }
 
+    /// Completes a mailed password reset: checks the new password first (a weak one leaves the link
+    /// unspent), spends the link, sets the password, and ends the link's own session, so the user
+    /// then signs in with the new password.
+    pub async fn reset_password_with_link(
+        &self,
+        project: &Project,
+        caller: &Caller,
+        token: &str,
+        new: &str,
+    ) -> Result<()> {
+        self.inner.policy.password.check("password", new)?;
+        let signed = self.verify_magic_link(project, caller, token).await?;
+        let login_id = signed.user.login_ids.first().cloned().unwrap_or_default();
+        let changed = self.update_password(project, caller, &signed.refresh_jwt, &login_id, new).await;
+        self.logout(project, &signed.refresh_jwt, caller).await?;
+        changed
+    }
+
     /// Mails a sign-in link to `redirect_url`; once signed in, the app lets the user set a new password.
     pub async fn send_password_reset(
         &self,

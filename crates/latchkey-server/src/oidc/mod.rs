@@ -64,11 +64,11 @@ async fn keys(State(core): State<Core>) -> Response {
 async fn authorize(State(core): State<Core>, headers: HeaderMap, Query(params): Query<AuthorizeParams>) -> Response {
     let project = match web::default_project(&core).await {
         Ok(project) => project,
-        Err(err) => return pages::error_page(&core, None, StatusCode::SERVICE_UNAVAILABLE, &err.message),
+        Err(err) => return pages::error_page(None, StatusCode::SERVICE_UNAVAILABLE, &err.message),
     };
     let request = match core.check_authorize(&project, &params).await {
         Ok((_, request)) => request,
-        Err(refusal) => return refused(&core, &project, refusal),
+        Err(refusal) => return refused(&project, refusal),
     };
     let prompt = request.prompt.as_deref();
     let browser = match web::cookie(&headers, SSO_COOKIE) {
@@ -78,7 +78,6 @@ async fn authorize(State(core): State<Core>, headers: HeaderMap, Query(params): 
     match (browser, prompt) {
         (Some(browser), _) => complete(&core, &project, &request, &browser, StatusCode::FOUND, Vec::new()).await,
         (None, Some("none")) => refused(
-            &core,
             &project,
             AuthorizeRefusal::Redirect {
                 redirect_uri: request.redirect_uri.clone(),
@@ -115,13 +114,13 @@ pub async fn complete(
             params.push(("iss", &issuer));
             web::redirect(status, &web::with_params(&request.redirect_uri, &params), cookies)
         }
-        Err(refusal) => refused(core, project, refusal),
+        Err(refusal) => refused(project, refusal),
     }
 }
 
-fn refused(core: &Core, project: &Project, refusal: AuthorizeRefusal) -> Response {
+fn refused(project: &Project, refusal: AuthorizeRefusal) -> Response {
     match refusal {
-        AuthorizeRefusal::Page(message) => pages::error_page(core, Some(project), StatusCode::BAD_REQUEST, &message),
+        AuthorizeRefusal::Page(message) => pages::error_page(Some(project), StatusCode::BAD_REQUEST, &message),
         AuthorizeRefusal::Redirect { redirect_uri, error, description, state } => {
             let mut params = vec![("error", error), ("error_description", description.as_str())];
             if let Some(state) = &state {
@@ -144,7 +143,7 @@ struct LogoutParams {
 async fn logout(State(core): State<Core>, headers: HeaderMap, Query(params): Query<LogoutParams>) -> Response {
     let project = match web::default_project(&core).await {
         Ok(project) => project,
-        Err(err) => return pages::error_page(&core, None, StatusCode::SERVICE_UNAVAILABLE, &err.message),
+        Err(err) => return pages::error_page(None, StatusCode::SERVICE_UNAVAILABLE, &err.message),
     };
     let target = match params.post_logout_redirect_uri.as_deref().filter(|u| !u.is_empty()) {
         Some(uri) => {
@@ -152,7 +151,7 @@ async fn logout(State(core): State<Core>, headers: HeaderMap, Query(params): Que
             let client = params.client_id.as_deref().filter(|c| !c.is_empty());
             match core.logout_redirect(&project, hint, client, uri).await {
                 Ok(uri) => Some(uri),
-                Err(err) => return pages::error_page(&core, Some(&project), StatusCode::BAD_REQUEST, &err.message),
+                Err(err) => return pages::error_page(Some(&project), StatusCode::BAD_REQUEST, &err.message),
             }
         }
         None => None,
@@ -172,7 +171,7 @@ async fn logout(State(core): State<Core>, headers: HeaderMap, Query(params): Que
             web::redirect(StatusCode::FOUND, &location, vec![clear])
         }
         None => {
-            let mut page = pages::signed_out_page(&core, &project);
+            let mut page = pages::signed_out_page(&project);
             page.headers_mut().append(header::SET_COOKIE, clear);
             page
         }

@@ -65,15 +65,14 @@ impl Page {
     async fn open(core: Core, headers: &HeaderMap, caller: Caller, f: &Fields, posted: bool) -> Result<Page, Response> {
         let project = web::default_project(&core)
             .await
-            .map_err(|e| error_page(&core, None, StatusCode::SERVICE_UNAVAILABLE, &e.message))?;
+            .map_err(|e| error_page(None, StatusCode::SERVICE_UNAVAILABLE, &e.message))?;
         let cookie = web::cookie(headers, CSRF_COOKIE).map(str::to_string);
         if posted && !cookie.as_deref().is_some_and(|c| core.check_csrf(c, &f.csrf)) {
             let message = "This form expired or was not sent from this browser. Go back and try again.";
-            return Err(error_page(&core, Some(&project), StatusCode::FORBIDDEN, message));
+            return Err(error_page(Some(&project), StatusCode::FORBIDDEN, message));
         }
-        let request = core
-            .open_request(&f.req)
-            .map_err(|e| error_page(&core, Some(&project), StatusCode::BAD_REQUEST, &e.message))?;
+        let request =
+            core.open_request(&f.req).map_err(|e| error_page(Some(&project), StatusCode::BAD_REQUEST, &e.message))?;
         let (cookie, new_cookie) = match cookie {
             Some(cookie) => (cookie, None),
             None => {
@@ -392,30 +391,19 @@ fn reset_form(page: &Page, token: &str, status: StatusCode, error: Option<&str>)
 }
 
 async fn reset(Posted(page, f): Posted) -> Response {
-    if let Err(err) = page.core.policy().password.check("password", &f.password) {
-        return reset_form(&page, &f.token, status_of(&err), Some(&err.message));
-    }
-    let signed = match page.core.verify_magic_link(&page.project, &page.caller, &f.token).await {
-        Ok(signed) => signed,
-        Err(err) => return page.login(status_of(&err), Some(explain(&err)), None),
-    };
-    let login_id = signed.user.login_ids.first().cloned().unwrap_or_default();
-    let changed =
-        page.core.update_password(&page.project, &page.caller, &signed.refresh_jwt, &login_id, &f.password).await;
-    // The link's own session only served to prove the address; the user signs in with the new password.
-    let _ = page.core.logout(&page.project, &signed.refresh_jwt, &page.caller).await;
-    match changed {
+    match page.core.reset_password_with_link(&page.project, &page.caller, &f.token, &f.password).await {
         Ok(()) => {
             let location = web::with_params("/login", &[("req", &page.req), ("reset", "done")]);
             web::redirect(StatusCode::SEE_OTHER, &location, page.new_cookie.clone().into_iter().collect())
         }
+        // A weak password keeps the form (the link is still good); anything else starts over.
+        Err(err) if err.code == Code::WeakPassword => reset_form(&page, &f.token, status_of(&err), Some(&err.message)),
         Err(err) => page.login(status_of(&err), Some(explain(&err)), None),
     }
 }
 
 /// A page for a request that cannot go on; never a redirect.
-pub fn error_page(core: &Core, project: Option<&Project>, status: StatusCode, message: &str) -> Response {
-    let _ = core;
+pub fn error_page(project: Option<&Project>, status: StatusCode, message: &str) -> Response {
     let (brand, name) = match project {
         Some(p) => (p.settings.brand.clone(), p.name.clone()),
         None => (Default::default(), "Latchkey".to_string()),
@@ -425,8 +413,7 @@ pub fn error_page(core: &Core, project: Option<&Project>, status: StatusCode, me
         .into_response()
 }
 
-pub fn signed_out_page(core: &Core, project: &Project) -> Response {
-    let _ = core;
+pub fn signed_out_page(project: &Project) -> Response {
     let body = r#"<h1>Signed out</h1><p role="status">You are signed out. You can close this window.</p>"#;
     (
         StatusCode::OK,
