@@ -4,14 +4,12 @@ authorization code flows through its devInteractions pages."""
 from __future__ import annotations
 
 import json
-import subprocess
-import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from httpc import Client, authorization_code
-from server import cpu_seconds, free_port, stop_process
+from server import ListeningProcess, free_port
 
 PEER_DIR = Path(__file__).with_name("peer")
 CLIENT_ID = "bench-client"
@@ -24,36 +22,15 @@ def version() -> str:
     return lock["packages"]["node_modules/oidc-provider"]["version"]
 
 
-class Peer:
+class Peer(ListeningProcess):
     def __init__(self, workdir: Path):
+        super().__init__()
         self.workdir = workdir
-        self.proc: subprocess.Popen | None = None
-        self.url = ""
-        self.log = None
 
     def start(self, timeout: float = 30) -> "Peer":
-        port = free_port()
-        self.log = open(self.workdir / "peer.log", "ab")
-        self.proc = subprocess.Popen(["node", "server.mjs"], cwd=PEER_DIR, env={"PORT": str(port), "PATH": "/usr/bin:/bin",
-                                                                                  "NODE_ENV": "production"},
-                                     stdout=subprocess.PIPE, stderr=self.log, text=True)
-        deadline = time.monotonic() + timeout
-        for line in self.proc.stdout:
-            if line.startswith("listening on "):
-                self.url = line.split()[-1].strip()
-                break
-            if time.monotonic() > deadline:
-                break
-        if not self.url:
-            raise RuntimeError(f"the oidc-provider peer did not start: see {self.workdir / 'peer.log'}")
+        env = {"PORT": str(free_port()), "PATH": "/usr/bin:/bin", "NODE_ENV": "production"}
+        self.spawn(["node", "server.mjs"], self.workdir / "peer.log", timeout, cwd=PEER_DIR, env=env)
         return self
-
-    def cpu_seconds(self) -> float:
-        return cpu_seconds(self.proc.pid)
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
 
     def mint_refresh_tokens(self, count: int) -> list[str]:
         """One refresh token per authorization code flow (login, consent, code, token)."""
@@ -75,11 +52,3 @@ class Peer:
 
         with ThreadPoolExecutor(4) as pool:
             return list(pool.map(one, range(count)))
-
-    def stop(self) -> None:
-        if self.proc:
-            stop_process(self.proc)
-            if self.proc.stdout:
-                self.proc.stdout.close()
-        if self.log:
-            self.log.close()

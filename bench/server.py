@@ -81,19 +81,54 @@ def toml(config: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-class Latchkey:
+class ListeningProcess:
+    """A server process that prints `listening on URL` first; its stderr goes to `log_path`."""
+
+    def __init__(self):
+        self.proc: subprocess.Popen | None = None
+        self.log = None
+        self.url = ""
+
+    def spawn(self, cmd: list[str], log_path: Path, timeout: float, **popen) -> None:
+        self.log = open(log_path, "ab")
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.log, text=True, **popen)
+        deadline = time.monotonic() + timeout
+        for line in self.proc.stdout:
+            if line.startswith("listening on "):
+                self.url = line.split()[-1].strip()
+                break
+            if time.monotonic() > deadline:
+                break
+        if not self.url:
+            raise RuntimeError(f"{cmd[0]} did not start: see {log_path}")
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.proc.pid)
+
+    def stop(self) -> None:
+        if self.proc:
+            stop_process(self.proc)
+            if self.proc.stdout:
+                self.proc.stdout.close()
+        if self.log:
+            self.log.close()
+
+
+class Latchkey(ListeningProcess):
     """One `latchkey serve` on a free loopback port, with its own data dir (and database)."""
 
     def __init__(self, binary: Path, data_dir: Path, config: dict, database_url: str | None = None):
+        super().__init__()
         self.binary = binary
         self.data_dir = data_dir
         self.database_url = database_url
         self.config_path = data_dir / "bench-config.toml"
         data_dir.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(toml(config))
-        self.proc: subprocess.Popen | None = None
-        self.log = None
-        self.url = ""
 
     def store_args(self) -> list[str]:
         args = ["--data-dir", str(self.data_dir), "--config", str(self.config_path)]
@@ -102,18 +137,9 @@ class Latchkey:
         return args
 
     def start(self, timeout: float = 60) -> "Latchkey":
-        self.log = open(self.data_dir / "server.log", "ab")
-        self.proc = subprocess.Popen(
-            [str(self.binary), "serve", "--listen", "127.0.0.1:0", *self.store_args()],
-            stdout=subprocess.PIPE, stderr=self.log, text=True,
-        )
         deadline = time.monotonic() + timeout
-        for line in self.proc.stdout:
-            if line.startswith("listening on "):
-                self.url = line.split()[-1].strip()
-                break
-        if not self.url:
-            raise RuntimeError(f"latchkey did not start: see {self.data_dir / 'server.log'}")
+        self.spawn([str(self.binary), "serve", "--listen", "127.0.0.1:0", *self.store_args()],
+                   self.data_dir / "server.log", timeout)
         client = Client(self.url, timeout=2)
         while time.monotonic() < deadline:
             try:
@@ -122,13 +148,6 @@ class Latchkey:
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError("latchkey did not become healthy")
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def cpu_seconds(self) -> float:
-        return cpu_seconds(self.proc.pid)
 
     @property
     def credentials(self) -> dict[str, str]:
@@ -144,13 +163,6 @@ class Latchkey:
         store = ["--data-dir", str(self.data_dir)] + (["--database-url", self.database_url] if self.database_url else [])
         return subprocess.run([str(self.binary), *args, *store], capture_output=True, text=True, check=check)
 
-    def stop(self) -> None:
-        if self.proc:
-            stop_process(self.proc)
-            if self.proc.stdout:
-                self.proc.stdout.close()
-        if self.log:
-            self.log.close()
 
 
 def _pg_bin() -> Path:
